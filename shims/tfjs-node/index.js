@@ -1,0 +1,1 @@
+try { module.exports = require("@tensorflow/tfjs-node"); } catch { module.exports = require("@tensorflow/tfjs"); }
