@@ -27,7 +27,8 @@ const lookupWithGrad = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[])
  * Look up rows of `table` ([numRows, dim]) for integer `ids` ([n] or [n, 1], int32). Differentiable with respect
  * to `table` on every backend. Ids must lie in [0, numRows); ids shaped [n, 1] avoid a reshape per call.
  */
-export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D | tf.Tensor2D): tf.Tensor2D {
+export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor2D {
+  if (table.rank !== 2) throw new Error(`embeddingLookup: table must be 2-D [numRows, dim], got [${table.shape.join(", ")}]`);
   if (ids.dtype !== "int32") throw new Error(`embeddingLookup: ids must be int32, got ${ids.dtype}`);
   const ids2d = ids.rank === 1 ? (ids.reshape([ids.shape[0], 1]) as tf.Tensor2D) : (ids as tf.Tensor2D);
   if (ids2d.rank !== 2 || ids2d.shape[1] !== 1) {

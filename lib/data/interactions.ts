@@ -1,0 +1,200 @@
+/**
+ * `Interactions`: the one data type every loader produces and every split, sampler, trainer and evaluator reads.
+ *
+ * Columnar typed arrays (one entry per interaction) with dense 0-based user and item indices, plus the maps back
+ * to the raw ids of the source. Immutable by convention: operations return new objects sharing the id maps.
+ * Row order is meaningful: it is the order of the source file, which breaks timestamp ties (the later line is the
+ * later event).
+ */
+
+export interface InteractionsInit {
+  /** User index of each interaction, in [0, numUsers). */
+  users: Int32Array;
+  /** Item index of each interaction, in [0, numItems). */
+  items: Int32Array;
+  /** Explicit rating of each interaction (absent for implicit feedback). */
+  ratings?: Float32Array;
+  /** Time of each interaction in seconds since the epoch (Float64 keeps sub-second and large values exact). */
+  timestamps?: Float64Array;
+  /** Number of users in the index space (may exceed the largest index present, e.g. after a split). */
+  numUsers: number;
+  /** Number of items in the index space. */
+  numItems: number;
+  /** Raw id of each user index (length numUsers). Default: the index as a string. */
+  userIds?: readonly string[];
+  /** Raw id of each item index (length numItems). Default: the index as a string. */
+  itemIds?: readonly string[];
+}
+
+/** Compressed sparse rows by user: the items of user u are `indices[indptr[u] .. indptr[u+1])`, ascending. */
+export interface UserItemCsr {
+  indptr: Int32Array;
+  indices: Int32Array;
+}
+
+export class Interactions {
+  readonly users: Int32Array;
+  readonly items: Int32Array;
+  readonly ratings: Float32Array | undefined;
+  readonly timestamps: Float64Array | undefined;
+  readonly numUsers: number;
+  readonly numItems: number;
+  readonly userIds: readonly string[];
+  readonly itemIds: readonly string[];
+  private csrCache: UserItemCsr | undefined;
+
+  constructor(init: InteractionsInit) {
+    const { users, items, ratings, timestamps, numUsers, numItems } = init;
+    const n = users.length;
+    if (!(users instanceof Int32Array) || !(items instanceof Int32Array)) {
+      throw new Error("Interactions: users and items must be Int32Array");
+    }
+    if (items.length !== n) throw new Error(`Interactions: users has ${n} entries but items has ${items.length}`);
+    if (ratings && ratings.length !== n) throw new Error(`Interactions: users has ${n} entries but ratings has ${ratings.length}`);
+    if (timestamps && timestamps.length !== n) {
+      throw new Error(`Interactions: users has ${n} entries but timestamps has ${timestamps.length}`);
+    }
+    if (!Number.isInteger(numUsers) || numUsers < 0) throw new Error(`Interactions: numUsers must be a non-negative integer, got ${numUsers}`);
+    if (!Number.isInteger(numItems) || numItems < 0) throw new Error(`Interactions: numItems must be a non-negative integer, got ${numItems}`);
+    for (let i = 0; i < n; i++) {
+      const u = users[i]!;
+      const it = items[i]!;
+      if (u < 0 || u >= numUsers) throw new Error(`Interactions: users[${i}] = ${u} is outside [0, ${numUsers})`);
+      if (it < 0 || it >= numItems) throw new Error(`Interactions: items[${i}] = ${it} is outside [0, ${numItems})`);
+    }
+    if (ratings) {
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(ratings[i]!)) throw new Error(`Interactions: ratings[${i}] = ${ratings[i]} is not a finite number`);
+      }
+    }
+    if (init.userIds && init.userIds.length !== numUsers) {
+      throw new Error(`Interactions: userIds has ${init.userIds.length} entries but numUsers is ${numUsers}`);
+    }
+    if (init.itemIds && init.itemIds.length !== numItems) {
+      throw new Error(`Interactions: itemIds has ${init.itemIds.length} entries but numItems is ${numItems}`);
+    }
+    this.users = users;
+    this.items = items;
+    this.ratings = ratings;
+    this.timestamps = timestamps;
+    this.numUsers = numUsers;
+    this.numItems = numItems;
+    this.userIds = init.userIds ?? indexIds(numUsers);
+    this.itemIds = init.itemIds ?? indexIds(numItems);
+  }
+
+  /** Number of interactions. */
+  get length(): number {
+    return this.users.length;
+  }
+
+  /** Interactions per (numUsers * numItems). */
+  get density(): number {
+    return this.numUsers && this.numItems ? this.length / (this.numUsers * this.numItems) : 0;
+  }
+
+  /** The interactions at the given row positions (in that order), in the same index space. */
+  select(rows: Int32Array): Interactions {
+    const pick = <T extends Int32Array | Float32Array | Float64Array>(a: T | undefined): T | undefined => {
+      if (!a) return undefined;
+      const out = new (a.constructor as new (n: number) => T)(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = a[rows[i]!]!;
+      return out;
+    };
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      if (!(r >= 0 && r < this.length)) throw new Error(`Interactions.select: row ${r} is outside [0, ${this.length})`);
+    }
+    return this.with({ users: pick(this.users)!, items: pick(this.items)!, ratings: pick(this.ratings), timestamps: pick(this.timestamps) });
+  }
+
+  /** The rows for which `keep(row)` is true, in order. */
+  filter(keep: (row: number) => boolean): Interactions {
+    const rows: number[] = [];
+    for (let i = 0; i < this.length; i++) if (keep(i)) rows.push(i);
+    return this.select(Int32Array.from(rows));
+  }
+
+  /**
+   * Implicit feedback: every interaction counts as a positive, or with `minRating`, only those rated at least that.
+   * Ratings are dropped from the result; timestamps are kept.
+   */
+  toImplicit(minRating?: number): Interactions {
+    let kept: Interactions = this;
+    if (minRating !== undefined) {
+      const r = this.ratings;
+      if (!r) throw new Error("Interactions.toImplicit: a rating threshold was given but these interactions have no ratings");
+      kept = this.filter((i) => r[i]! >= minRating);
+    }
+    return kept.with({ users: kept.users, items: kept.items, ratings: undefined, timestamps: kept.timestamps });
+  }
+
+  /** Items of each user as CSR (items ascending within a user; duplicates kept). Computed once per object. */
+  csr(): UserItemCsr {
+    if (this.csrCache) return this.csrCache;
+    const indptr = new Int32Array(this.numUsers + 1);
+    for (let i = 0; i < this.length; i++) indptr[this.users[i]! + 1]!++;
+    for (let u = 0; u < this.numUsers; u++) indptr[u + 1]! += indptr[u]!;
+    const fill = indptr.slice(0, this.numUsers);
+    const indices = new Int32Array(this.length);
+    for (let i = 0; i < this.length; i++) indices[fill[this.users[i]!]!++] = this.items[i]!;
+    for (let u = 0; u < this.numUsers; u++) indices.subarray(indptr[u]!, indptr[u + 1]!).sort();
+    this.csrCache = { indptr, indices };
+    return this.csrCache;
+  }
+
+  /** Interactions per user (length numUsers). */
+  userCounts(): Int32Array {
+    return countOf(this.users, this.numUsers);
+  }
+
+  /** Interactions per item (length numItems): the popularity used by samplers and MostPopular. */
+  itemCounts(): Int32Array {
+    return countOf(this.items, this.numItems);
+  }
+
+  /** A new Interactions in this index space (same sizes and id maps) with other columns. */
+  with(columns: Pick<InteractionsInit, "users" | "items" | "ratings" | "timestamps">): Interactions {
+    return new Interactions({ ...columns, numUsers: this.numUsers, numItems: this.numItems, userIds: this.userIds, itemIds: this.itemIds });
+  }
+
+  /** Concatenate interactions that share one index space (e.g. train + validation). */
+  static concat(parts: readonly Interactions[]): Interactions {
+    if (!parts.length) throw new Error("Interactions.concat: nothing to concatenate");
+    const first = parts[0]!;
+    for (const p of parts) {
+      if (p.numUsers !== first.numUsers || p.numItems !== first.numItems) {
+        throw new Error(
+          `Interactions.concat: index spaces differ (${p.numUsers}x${p.numItems} vs ${first.numUsers}x${first.numItems})`,
+        );
+      }
+    }
+    const n = parts.reduce((s, p) => s + p.length, 0);
+    const join = <T extends Int32Array | Float32Array | Float64Array>(get: (p: Interactions) => T | undefined, make: new (n: number) => T) => {
+      if (parts.some((p) => !get(p))) return undefined;
+      const out = new make(n);
+      let o = 0;
+      for (const p of parts) {
+        out.set(get(p)!, o);
+        o += p.length;
+      }
+      return out;
+    };
+    return first.with({
+      users: join((p) => p.users, Int32Array)!,
+      items: join((p) => p.items, Int32Array)!,
+      ratings: join((p) => p.ratings, Float32Array),
+      timestamps: join((p) => p.timestamps, Float64Array),
+    });
+  }
+}
+
+function countOf(ids: Int32Array, size: number): Int32Array {
+  const counts = new Int32Array(size);
+  for (let i = 0; i < ids.length; i++) counts[ids[i]!]!++;
+  return counts;
+}
+
+function indexIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => String(i));
+}
