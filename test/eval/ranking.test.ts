@@ -37,6 +37,13 @@ test("NaN scores are an error naming the row; a relevant item cannot be masked",
   assert.throws(() => pessimisticRanks([1, 2, 3], [3]), /relevant item 3 is outside \[0, 3\)/);
 });
 
+test("+Infinity and -Infinity are legal scores (their sum is NaN, but no score is)", () => {
+  const row = Float32Array.from([Infinity, -Infinity, 0.5, 0.5]);
+  assert.deepEqual(Array.from(pessimisticRanks(row, [2])), [3]); // Infinity and the tie at 0.5 go first
+  assert.deepEqual(Array.from(pessimisticRanks(row, [1, 2])), [3, 4]);
+  assert.deepEqual(Array.from(topK(row, 4).items), [0, 2, 3, 1]);
+});
+
 /** Reference: sort all candidates by score descending, irrelevant before relevant on ties, and read positions. */
 function referenceRanks(row: ArrayLike<number>, relevant: number[], masked: number[]): number[] {
   const rel = new Set(relevant);
