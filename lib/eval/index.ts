@@ -12,7 +12,7 @@ export { defaultBlockSize, scoreBlocks } from "./scoring";
 export type { ScoreBlock, ScoringMode } from "./scoring";
 export { evaluateFullRanking, FULL_RANKING_PROTOCOL } from "./full-ranking";
 export type { FullRankingOptions } from "./full-ranking";
-export { evaluateSampled, sampledProtocol, sampleTestNegatives } from "./sampled";
+export { evaluateSampled, sampledProtocol } from "./sampled";
 export type { SampledOptions } from "./sampled";
 export { evaluateRatings, RATING_PROTOCOL } from "./rating";
 export type { RatingReport } from "./rating";

@@ -10,12 +10,11 @@
  * differently from the full-ranking metrics they are meant to approximate (Krichene & Rendle, KDD 2020).
  *
  * The negatives are an input, so that every model sees the same candidates: draw them once with a seed from the
- * items the user never interacted with (in any split), e.g. with `sampleTestNegatives`.
+ * items the user never interacted with in any split, with `sampledCandidates(train, test, { rng })` (lib/data).
  */
 import type { Interactions } from "../data/interactions";
 import type { Recommender } from "../models/recommender";
-import { toRng, type Rng } from "../random";
-import { checkSameSpace, userItemSets } from "./mask";
+import { checkSameSpace } from "./mask";
 import { allocPerUser, meanMetrics, recordCase, type RankingReport } from "./report";
 
 export function sampledProtocol(numNegatives: number): string {
@@ -116,43 +115,4 @@ export async function evaluateSampled(model: Recommender, test: Interactions, op
     scoring: "score",
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-/**
- * Fallback sampler until lib/data provides one: for each test row r (user u), `numNegatives` distinct items drawn
- * uniformly from the items u has in none of `interacted` (pass every split: train, validation and test), with the
- * seeded stream `derive("sampled-negatives")`. Row-major [test.length x numNegatives].
- */
-export function sampleTestNegatives(
-  test: Interactions,
-  interacted: readonly Interactions[],
-  numNegatives = 99,
-  seed: number | Rng = 0,
-): Int32Array {
-  if (!Number.isInteger(numNegatives) || numNegatives < 1) throw new Error(`sampleTestNegatives: numNegatives must be a positive integer, got ${numNegatives}`);
-  const { numUsers, numItems } = test;
-  for (const x of interacted) checkSameSpace(x, numUsers, numItems, "sampleTestNegatives");
-  const known = userItemSets([test, ...interacted]);
-  const rng = toRng(seed).derive("sampled-negatives");
-  const out = new Int32Array(test.length * numNegatives);
-  const stamp = new Int32Array(numItems);
-  for (let r = 0; r < test.length; r++) {
-    const u = test.users[r]!;
-    const tag = r + 1;
-    const free = numItems - (known.indptr[u + 1]! - known.indptr[u]!);
-    if (free < numNegatives) {
-      throw new Error(
-        `sampleTestNegatives: user ${test.userIds[u]} has only ${free} items never interacted with, fewer than numNegatives = ${numNegatives}; lower numNegatives`,
-      );
-    }
-    for (let j = known.indptr[u]!; j < known.indptr[u + 1]!; j++) stamp[known.indices[j]!] = tag;
-    // Rejection sampling: users know a small fraction of the catalogue, so few draws are rejected.
-    for (let j = 0; j < numNegatives; ) {
-      const item = rng.int(numItems);
-      if (stamp[item] === tag) continue;
-      stamp[item] = tag;
-      out[r * numNegatives + j++] = item;
-    }
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { evaluateSampled, sampleTestNegatives } from "../../lib/eval/sampled";
+import { evaluateSampled } from "../../lib/eval/sampled";
 import { close, MatrixModel, pairs } from "./helpers";
 
 /** 2 users x 6 items. Scores u0: .5 .5 .9 .1 .3 .2   u1: .1 .2 .3 .4 .5 .6 */
@@ -50,27 +50,4 @@ test("sampled protocol checks its candidates and NaN scores", async () => {
   await assert.rejects(evaluateSampled(model, test_, { negatives: Int32Array.from([1, 6]) }), /negatives\[1\] = 6 is outside \[0, 6\)/);
   const broken = new MatrixModel(2, 6, Float32Array.from([0.5, NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
   await assert.rejects(evaluateSampled(broken, test_, { negatives: Int32Array.from([1, 2]) }), /user 0 \(index 0\): the model scored item 1 as NaN/);
-});
-
-test("sampleTestNegatives: distinct items the user never interacted with, fixed by the seed", () => {
-  const train = pairs(2, 8, [
-    [0, 1],
-    [0, 2],
-    [1, 7],
-  ]);
-  const test_ = pairs(2, 8, [
-    [0, 3],
-    [1, 0],
-  ]);
-  const a = sampleTestNegatives(test_, [train], 5, 42);
-  const b = sampleTestNegatives(test_, [train], 5, 42);
-  assert.deepEqual(a, b);
-  assert.notDeepEqual(a, sampleTestNegatives(test_, [train], 5, 43));
-  const u0 = Array.from(a.subarray(0, 5));
-  assert.equal(new Set(u0).size, 5);
-  for (const item of u0) assert.ok(![1, 2, 3].includes(item), `u0 negative ${item} was interacted with`);
-  // u0 knows {1, 2, 3}: the 5 free items are exactly {0, 4, 5, 6, 7}.
-  assert.deepEqual(u0.sort(), [0, 4, 5, 6, 7]);
-  for (const item of a.subarray(5)) assert.ok(![0, 7].includes(item));
-  assert.throws(() => sampleTestNegatives(test_, [train], 6, 1), /user 0 has only 5 items never interacted with, fewer than numNegatives = 6/);
 });
