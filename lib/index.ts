@@ -5,6 +5,8 @@ export type { BackendInfo, BackendName, InitBackendOptions } from "./backend";
 export { Rng, toRng } from "./random";
 export { VERSION } from "./version";
 export { isQuick, notebookParams, record } from "./notebook";
+export { createProgress } from "./progress";
+export type { Progress, ProgressOptions } from "./progress";
 export { Interactions } from "./data/interactions";
 export type { InteractionsInit, UserItemCsr } from "./data/interactions";
 export type { Recommender, Factors } from "./models/recommender";
