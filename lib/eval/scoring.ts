@@ -2,9 +2,10 @@
  * Scores of every item for blocks of users, the input of full-ranking evaluation. Models with `factors()` are
  * scored with one matrix product per block on the active TensorFlow.js backend; the others through `scoreAll`.
  *
- * Why tf.matMul: at MovieLens-1M size (6,040 x 3,706, dim 64, 1.4 GFLOP) the wasm backend's SIMD matMul took
- * ~0.1 s where a tight Float32Array loop took ~1.3 s (bench/eval.ts). The item matrix is transposed once up
- * front because a matMul with transposeB is several times slower than a plain one on wasm (DESIGN.md).
+ * Why tf.matMul: at MovieLens-1M size (6,040 x 3,706, dim 64, 1.4 GFLOP) the whole evaluation took ~0.3 s with
+ * the wasm backend's SIMD matMul and ~2.8 s with a tight 4-accumulator Float32Array loop (bench/eval.ts, 2 cores).
+ * The item matrix is transposed once up front because a matMul with transposeB is several times slower than a
+ * plain one on wasm (DESIGN.md).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Factors, Recommender } from "../models/recommender";
