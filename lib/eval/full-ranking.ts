@@ -25,11 +25,14 @@ export interface FullRankingOptions {
   exclude?: readonly Interactions[];
   /** Cut-off for the @k metrics and the recommended lists. Default: 10. */
   k?: number;
-  /** Evaluate only these users (e.g. a fixed subsample each epoch). Default: every user with a test item. */
+  /** Evaluate only these distinct users (e.g. a fixed subsample each epoch). Default: every user with a test item. */
   users?: Int32Array;
   /** Users scored per block. Default: about 4M scores per block. */
   blockSize?: number;
-  /** "auto" (default): one matrix product via factors() when the model has them, else scoreAll. */
+  /**
+   * "auto" (default): one matrix product via factors() when the model has them (on the active TensorFlow.js
+   * backend: call initBackend() first), else scoreAll.
+   */
   scoring?: ScoringMode;
 }
 
@@ -50,8 +53,10 @@ export async function evaluateFullRanking(model: Recommender, test: Interactions
   const relevant = userItemSets([test]);
   const masked = userItemSets([train, ...exclude], relevant);
   const requested = options.users ?? Int32Array.from({ length: numUsers }, (_, u) => u);
+  const once = new Uint8Array(numUsers);
   const users = requested.filter((u) => {
     if (!(Number.isInteger(u) && u >= 0 && u < numUsers)) throw new Error(`evaluateFullRanking: user ${u} is outside [0, ${numUsers})`);
+    if (once[u]++) throw new Error(`evaluateFullRanking: user ${u} is listed twice in options.users; pass distinct users`);
     return relevant.indptr[u + 1]! > relevant.indptr[u]!;
   });
   const n = users.length;

@@ -117,6 +117,7 @@ test("users option: evaluate a subset; requested users without test items are co
     /none of the 1 requested users has a test item/,
   );
   await assert.rejects(evaluateFullRanking(model, test, { train, users: Int32Array.from([9]) }), /user 9 is outside \[0, 4\)/);
+  await assert.rejects(evaluateFullRanking(model, test, { train, users: Int32Array.from([0, 2, 0]) }), /user 0 is listed twice/);
 });
 
 test("NaN scores are an error naming the user; mismatched index spaces and bad scoreAll output are explained", async () => {
