@@ -129,6 +129,22 @@ export class Interactions {
     return kept.with({ users: kept.users, items: kept.items, ratings: undefined, timestamps: kept.timestamps });
   }
 
+  /**
+   * One row per (user, item) pair: the latest (largest timestamp, on a tie the later row; without timestamps the
+   * last row), in source order. Repeated pairs otherwise leak a held-out item into training after a split.
+   */
+  deduplicate(): Interactions {
+    const keep = new Map<number, number>();
+    const ts = this.timestamps;
+    for (let r = 0; r < this.length; r++) {
+      const key = this.users[r]! * this.numItems + this.items[r]!;
+      const prev = keep.get(key);
+      if (prev === undefined || !ts || ts[r]! >= ts[prev]!) keep.set(key, r);
+    }
+    if (keep.size === this.length) return this;
+    return this.select(Int32Array.from(keep.values()).sort());
+  }
+
   /** Items of each user as CSR (items ascending within a user; duplicates kept). Computed once per object. */
   csr(): UserItemCsr {
     if (this.csrCache) return this.csrCache;
