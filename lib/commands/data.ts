@@ -2,7 +2,7 @@
 import { loadCsv } from "../data/csv";
 import type { Dataset } from "../data/dataset";
 import { loadDataset } from "../data/load";
-import { datasetNames } from "../data/registry";
+import { datasetNames, registryEntry } from "../data/registry";
 import { datasetStats } from "../data/stats";
 import type { SyntheticOptions } from "../data/synthetic";
 import { type OptionSpec, type ParsedOptions, UsageError, getFlag, getNumber, getString, parseArgs, printJson } from "./args";
@@ -42,7 +42,14 @@ export async function run(argv: string[]): Promise<void> {
   let dataset = await load(o);
   const minRating = getNumber(o, "min-rating");
   if (minRating !== undefined) dataset = { ...dataset, interactions: dataset.interactions.toImplicit(minRating) };
-  printJson(datasetStats(dataset));
+  const stats = datasetStats(dataset);
+  // For a published dataset, say whether the folder holds exactly what the publisher describes.
+  const expected = datasetNames().includes(dataset.name) ? registryEntry(dataset.name).expected : undefined;
+  const published =
+    expected && minRating === undefined
+      ? { ...expected, matches: expected.users === stats.users && expected.items === stats.items && expected.interactions === stats.interactions }
+      : undefined;
+  printJson({ ...stats, ...(published ? { published } : {}) });
 }
 
 async function load(o: ParsedOptions): Promise<Dataset> {

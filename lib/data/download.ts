@@ -140,7 +140,7 @@ export function stderrProgress(label: string): ProgressReporter {
     const tenth = total ? Math.floor((10 * received) / total) : Math.floor(received / 10e6);
     if (done || tenth > lastTenth) {
       lastTenth = tenth;
-      process.stderr.write(`${text}${done ? " done" : ""}\n`);
+      process.stderr.write(`${text}\n`);
     }
   };
 }

@@ -25,6 +25,7 @@ test("data stats on a MovieLens folder: counts, per-user distribution, ratings, 
   assert.equal(s.users, 4);
   assert.equal(s.items, 5);
   assert.equal(s.interactions, 10);
+  assert.deepEqual(s.published, { users: 943, items: 1682, interactions: 100000, matches: false }); // a fixture, not the real folder
   assert.deepEqual(s.interactionsPerUser, { min: 1, median: 3, mean: 2.5, max: 3 });
   assert.deepEqual(s.ratings.values, { 1: 1, 2: 2, 3: 2, 4: 3, 5: 2 });
   assert.equal(s.timestamps.first, new Date(10_000).toISOString());
@@ -41,6 +42,7 @@ test("data stats on the real MovieLens-100K: 943 users, 1682 items, 100000 inter
   assert.equal(s.items, 1682);
   assert.equal(s.interactions, 100000);
   assert.deepEqual(s.interactionsPerUser, { min: 20, median: 65, mean: 106.0445, max: 737 });
+  assert.deepEqual(s.published, { users: 943, items: 1682, interactions: 100000, matches: true });
 });
 
 test("data stats on any CSV with --dataset csv", async () => {
