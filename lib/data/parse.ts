@@ -178,12 +178,7 @@ export function readDelimited(file: string, options: DelimitedOptions, onRow: (r
   const quotes = options.quotes ?? true;
   const row = new Row(file, options.encoding ?? "utf8");
   const chunkSize = options.chunkSize ?? 4 << 20;
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "r");
-  } catch (err) {
-    throw new Error(`cannot open ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const fd = open(file);
   try {
     let carry = Buffer.alloc(0);
     let line = 1;
@@ -306,7 +301,7 @@ function isDelimiter(buf: Buffer, p: number, end: number, d0: number, delimiter:
 
 /** The first line of a file as text (for delimiter detection and header checks). */
 export function readFirstLine(file: string, encoding: "utf8" | "latin1" = "utf8"): string {
-  const fd = fs.openSync(file, "r");
+  const fd = open(file);
   try {
     const buf = Buffer.alloc(64 * 1024);
     const got = fs.readSync(fd, buf, 0, buf.length, 0);
@@ -331,4 +326,14 @@ export function detectDelimiter(header: string): string | undefined {
     }
   }
   return best;
+}
+
+function open(file: string): number {
+  try {
+    return fs.openSync(file, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === "ENOENT" ? "; check the path" : code === "EISDIR" ? "; give a file, not a folder" : "";
+    throw new Error(`cannot open ${file}: ${code ?? (err as Error).message}${hint}`);
+  }
 }

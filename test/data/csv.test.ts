@@ -54,5 +54,6 @@ test("loadCsv: empty files, header-only files, undetectable delimiters and missp
   assert.throws(() => loadCsv(file("e.csv", ""), { user: "u", item: "i" }), /e\.csv:1: cannot tell the delimiter/);
   assert.throws(() => loadCsv(file("h.csv", "u,i\n"), { user: "u", item: "i" }), /h\.csv:2: the file has no interactions/);
   assert.throws(() => loadCsv(file("o.csv", "u,i\n1,2\n"), { user: "u", item: "i", ratng: "r" } as never), /loadCsv: unknown option 'ratng'\. Valid options: user, item, rating/);
-  assert.throws(() => loadCsv("/nonexistent/x.csv", { user: "u", item: "i", delimiter: "," }), /cannot open \/nonexistent\/x\.csv: ENOENT/);
+  assert.throws(() => loadCsv("/nonexistent/x.csv", { user: "u", item: "i", delimiter: "," }), /cannot open \/nonexistent\/x\.csv: ENOENT; check the path/);
+  assert.throws(() => loadCsv("/nonexistent/x.csv", { user: "u", item: "i" }), /cannot open \/nonexistent\/x\.csv: ENOENT; check the path/);
 });
