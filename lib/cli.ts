@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `recsys-lab` command: one subcommand per job, each printing one JSON object as its result on stdout. */
 import { UsageError, usage } from "./commands/args";
+import * as data from "./commands/data";
+import * as evaluate from "./commands/evaluate";
 import * as info from "./commands/info";
 
 interface Command {
@@ -9,7 +11,7 @@ interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { info };
+const COMMANDS: Record<string, Command> = { info, data, evaluate };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
