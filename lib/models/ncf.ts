@@ -1,0 +1,366 @@
+/**
+ * Neural Collaborative Filtering (He et al., "Neural Collaborative Filtering", WWW 2017): GMF, MLP and their
+ * fusion NeuMF, with hand-written forward and backward passes.
+ *
+ *   GMF:    z = w_g . (p_u * q_i) + b                      (p, q: GMF embeddings, * elementwise)
+ *   MLP:    h_0 = [p'_u, q'_i];  h_k = relu(W_k h_{k-1} + b_k);  z = w_m . h_L + b
+ *   NeuMF:  z = w_g . (p_u * q_i) + w_m . h_L + b          (one linear layer over the concatenation [gmf, h_L])
+ *
+ * The MLP tower `layers` lists widths from the input: [64, 32, 16, 8] means an input of 64 = two embeddings of 32
+ * (the paper's MLP embedding size is layers[0] / 2), then dense layers 64->32->16->8.
+ *
+ * Why by hand: on the wasm backend a training step is bounded by the number of kernels and by a few slow kernel
+ * shapes, not by arithmetic (DESIGN.md; bench/probe-kernels.ts). Autodiff of the same model ran ~340 kernels per
+ * step with Adam; this step runs about 60 (bench/train.ts prints the count). Choices, each measured:
+ * - both embeddings of a pair come from one gatherND over a table of users + items (see batch.ts); the MLP input is
+ *   that [rows, 2, d] block reshaped, so there is no concat before the first layer;
+ * - dense layers are fused matMul + bias + relu; the output layer is one fused matMul per branch;
+ * - weight gradients are X^T dZ with an explicit transpose of X (matMul with transposeA/B takes a slow path on
+ *   wasm), and with the narrow dZ as the right operand: wasm's matMul repacks its right operand on every new
+ *   tensor, and repacking [rows, 64] costs more than the product itself;
+ * - the loss has its own gradient (lib/train/losses.ts) and the optimiser updates all small weights as one
+ *   vector (lib/train/optimizers.ts).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "./params";
+import type { PairBatch } from "./batch";
+import {
+  COMMON_KEYS,
+  TrainableModel,
+  checkKnownKeys,
+  dropoutMask,
+  resolveCommon,
+  splitPairMask,
+  swapHalves,
+  type CommonOptions,
+  type ForwardResult,
+  type ResolvedCommon,
+} from "./base";
+
+export interface GMFOptions extends CommonOptions {
+  /** Size of the GMF user and item embeddings (the paper's predictive factors). Default 8. */
+  factors?: number;
+  /** Standard deviation of the normal initialisation of embeddings. Default 0.01 (He et al.; the PyTorch anchor). */
+  embeddingInitStd?: number;
+}
+
+export interface MLPOptions extends CommonOptions {
+  /** Widths of the tower from its input: layers[0] = 2 x embedding size. Default [64, 32, 16, 8]. */
+  layers?: number[];
+  /** Standard deviation of the normal initialisation of embeddings. Default 0.01. */
+  embeddingInitStd?: number;
+}
+
+export interface NeuMFOptions extends CommonOptions {
+  /** Size of the GMF embeddings. Default 8. */
+  factors?: number;
+  /** MLP tower widths from its input (layers[0] = 2 x MLP embedding size). Default [64, 32, 16, 8]. */
+  layers?: number[];
+  /** Standard deviation of the normal initialisation of embeddings. Default 0.01. */
+  embeddingInitStd?: number;
+}
+
+export type GMFConfig = ResolvedCommon & Required<Omit<GMFOptions, keyof CommonOptions>>;
+export type MLPConfig = ResolvedCommon & Required<Omit<MLPOptions, keyof CommonOptions>>;
+export type NeuMFConfig = ResolvedCommon & Required<Omit<NeuMFOptions, keyof CommonOptions>>;
+
+export const DEFAULT_FACTORS = 8;
+export const DEFAULT_LAYERS: readonly number[] = [64, 32, 16, 8];
+export const DEFAULT_NCF_INIT_STD = 0.01;
+
+/** Defaults of GMF, in one place. The caller's object is not modified. */
+export function resolveGMFOptions(options: GMFOptions): GMFConfig {
+  checkKnownKeys("GMF", options, [...COMMON_KEYS, "factors", "embeddingInitStd"]);
+  const cfg: GMFConfig = {
+    ...resolveCommon("GMF", options),
+    factors: options.factors ?? DEFAULT_FACTORS,
+    embeddingInitStd: options.embeddingInitStd ?? DEFAULT_NCF_INIT_STD,
+  };
+  checkFactors("GMF", cfg.factors);
+  checkStd("GMF", cfg.embeddingInitStd);
+  return cfg;
+}
+
+/** Defaults of MLP, in one place. */
+export function resolveMLPOptions(options: MLPOptions): MLPConfig {
+  checkKnownKeys("MLP", options, [...COMMON_KEYS, "layers", "embeddingInitStd"]);
+  const cfg: MLPConfig = {
+    ...resolveCommon("MLP", options),
+    layers: [...(options.layers ?? DEFAULT_LAYERS)],
+    embeddingInitStd: options.embeddingInitStd ?? DEFAULT_NCF_INIT_STD,
+  };
+  checkLayers("MLP", cfg.layers);
+  checkStd("MLP", cfg.embeddingInitStd);
+  return cfg;
+}
+
+/** Defaults of NeuMF, in one place. */
+export function resolveNeuMFOptions(options: NeuMFOptions): NeuMFConfig {
+  checkKnownKeys("NeuMF", options, [...COMMON_KEYS, "factors", "layers", "embeddingInitStd"]);
+  const cfg: NeuMFConfig = {
+    ...resolveCommon("NeuMF", options),
+    factors: options.factors ?? DEFAULT_FACTORS,
+    layers: [...(options.layers ?? DEFAULT_LAYERS)],
+    embeddingInitStd: options.embeddingInitStd ?? DEFAULT_NCF_INIT_STD,
+  };
+  checkFactors("NeuMF", cfg.factors);
+  checkLayers("NeuMF", cfg.layers);
+  checkStd("NeuMF", cfg.embeddingInitStd);
+  return cfg;
+}
+
+function checkFactors(where: string, f: number): void {
+  if (!Number.isInteger(f) || f < 1) throw new Error(`${where}: factors must be a positive integer, got ${f}`);
+}
+
+function checkStd(where: string, s: number): void {
+  if (!(s >= 0) || !Number.isFinite(s)) throw new Error(`${where}: embeddingInitStd must be a number >= 0, got ${s}`);
+}
+
+function checkLayers(where: string, layers: number[]): void {
+  if (!Array.isArray(layers) || layers.length < 2) {
+    throw new Error(`${where}: layers must list at least the input width and one layer, e.g. [64, 32, 16, 8]; got ${JSON.stringify(layers)}`);
+  }
+  if (layers.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`${where}: layers must be positive integers, got ${JSON.stringify(layers)}`);
+  if (layers[0]! % 2 !== 0) {
+    throw new Error(`${where}: layers[0] is the concatenation of a user and an item embedding and must be even, got ${layers[0]}`);
+  }
+}
+
+/** Which branches a model has and their sizes. */
+interface Branches {
+  gmf: number | null;
+  mlp: number[] | null;
+}
+
+/** Weight names (stable: they are the keys of saved weights). */
+export const W = {
+  gmfEmbedding: "gmf.embedding",
+  mlpEmbedding: "mlp.embedding",
+  kernel: (k: number) => `mlp.dense${k}.kernel`,
+  bias: (k: number) => `mlp.dense${k}.bias`,
+  outGmf: "output.gmf",
+  outMlp: "output.mlp",
+  outBias: "output.bias",
+} as const;
+
+function ncfSpecs(numRows: number, b: Branches, std: number): ParamSpec[] {
+  const specs: ParamSpec[] = [];
+  // PyTorch nn.Linear's default initialisation (kaiming_uniform with a = sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+  // for weight and bias, as in the PyTorch anchor.
+  const uniform = (fanIn: number) => ({ kind: "uniform" as const, limit: 1 / Math.sqrt(fanIn) });
+  if (b.gmf !== null) specs.push({ name: W.gmfEmbedding, shape: [numRows, b.gmf], group: "embedding", init: { kind: "normal", std } });
+  if (b.mlp !== null) {
+    const layers = b.mlp;
+    specs.push({ name: W.mlpEmbedding, shape: [numRows, layers[0]! / 2], group: "embedding", init: { kind: "normal", std } });
+    for (let k = 0; k + 1 < layers.length; k++) {
+      specs.push({ name: W.kernel(k), shape: [layers[k]!, layers[k + 1]!], group: "dense", init: uniform(layers[k]!) });
+      specs.push({ name: W.bias(k), shape: [layers[k + 1]!], group: "dense", init: uniform(layers[k]!) });
+    }
+  }
+  const outFanIn = (b.gmf ?? 0) + (b.mlp ? b.mlp[b.mlp.length - 1]! : 0);
+  if (b.gmf !== null) specs.push({ name: W.outGmf, shape: [b.gmf, 1], group: "dense", init: uniform(outFanIn) });
+  if (b.mlp !== null) specs.push({ name: W.outMlp, shape: [b.mlp[b.mlp.length - 1]!, 1], group: "dense", init: uniform(outFanIn) });
+  specs.push({ name: W.outBias, shape: [1], group: "dense", init: uniform(outFanIn) });
+  return specs;
+}
+
+/** GMF, MLP and NeuMF are this class with one or both branches. */
+abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }> extends TrainableModel<C> {
+  private readonly branches: Branches;
+
+  protected constructor(cfg: C, branches: Branches, weights?: WeightMap) {
+    super(cfg, ncfSpecs(cfg.numUsers + cfg.numItems, branches, cfg.embeddingInitStd), weights);
+    this.branches = branches;
+  }
+
+  protected forward(batch: PairBatch, training: boolean): ForwardResult {
+    const p = this.params;
+    const { rows, pairs } = batch;
+    const numRows = this.numUsers + this.numItems;
+    const embRate = training ? this.cfg.embeddingDropout : 0;
+    const denseRate = training ? this.cfg.denseDropout : 0;
+    /** Each branch: its output term [rows, width] for the output layer, and its backward (given d term). */
+    const branches: { term: tf.Tensor2D; outName: string; back: (dTerm: tf.Tensor2D, grads: GradMap, ones: tf.Tensor2D) => void }[] = [];
+
+    if (this.branches.gmf !== null) {
+      const f = this.branches.gmf;
+      const table = p.get(W.gmfEmbedding) as tf.Tensor2D;
+      let pu = tf.gatherND(table, batch.userRows) as tf.Tensor2D; // [rows, f]
+      let qi = tf.gatherND(table, batch.itemRows) as tf.Tensor2D;
+      let mask: Float32Array | null = null; // [rows, 2, f]: the masks of p_u and q_i side by side
+      if (embRate > 0) {
+        mask = dropoutMask(this.dropoutRng, rows * 2 * f, embRate);
+        const [mu, mi] = splitPairMask(mask, rows, f);
+        pu = tf.mul(pu, tf.tensor2d(mu, [rows, f]));
+        qi = tf.mul(qi, tf.tensor2d(mi, [rows, f]));
+      }
+      branches.push({
+        term: tf.mul(pu, qi), // p_u * q_i
+        outName: W.outGmf,
+        back: (dProd, grads) => {
+          // d p_u = dProd * q_i and d q_i = dProd * p_u: the partner of each vector is the swapped gather.
+          let partner = tf.gatherND(table, batch.swapped!) as tf.Tensor3D; // [rows, 2, f]
+          if (mask) partner = tf.mul(partner, tf.tensor3d(swapHalves(mask, rows, f), [rows, 2, f]));
+          let dG = tf.mul(tf.reshape(dProd, [rows, 1, f]), partner);
+          if (mask) dG = tf.mul(dG, tf.tensor3d(mask, [rows, 2, f]));
+          grads.set(W.gmfEmbedding, tf.scatterND(pairs, dG, [numRows, f]));
+        },
+      });
+    }
+
+    if (this.branches.mlp !== null) {
+      const layers = this.branches.mlp;
+      const half = layers[0]! / 2;
+      let x3 = tf.gatherND(p.get(W.mlpEmbedding), pairs) as tf.Tensor3D; // [rows, 2, half]
+      let embMask: tf.Tensor3D | null = null;
+      if (embRate > 0) {
+        embMask = tf.tensor3d(dropoutMask(this.dropoutRng, rows * 2 * half, embRate), [rows, 2, half]);
+        x3 = tf.mul(x3, embMask);
+      }
+      const hs: tf.Tensor2D[] = [tf.reshape(x3, [rows, layers[0]!])]; // [p'_u, q'_i], no concat needed
+      const masks: (tf.Tensor2D | null)[] = [];
+      for (let k = 0; k + 1 < layers.length; k++) {
+        let h = tf.fused.matMul({ a: hs[k]!, b: p.get(W.kernel(k)) as tf.Tensor2D, bias: p.get(W.bias(k)), activation: "relu" }) as tf.Tensor2D;
+        let m: tf.Tensor2D | null = null;
+        if (denseRate > 0) {
+          m = tf.tensor2d(dropoutMask(this.dropoutRng, rows * layers[k + 1]!, denseRate), [rows, layers[k + 1]!]);
+          h = tf.mul(h, m);
+        }
+        masks.push(m);
+        hs.push(h);
+      }
+      branches.push({
+        term: hs[hs.length - 1]!,
+        outName: W.outMlp,
+        back: (dhLast, grads, ones) => {
+          let dh = dhLast;
+          for (let k = layers.length - 2; k >= 0; k--) {
+            const m = masks[k];
+            if (m) dh = tf.mul(dh, m);
+            // relu'(a) = step(h): h = relu(a) (times a positive dropout scale) is > 0 exactly where a > 0.
+            const dA = tf.mul(dh, tf.step(hs[k + 1]!)) as tf.Tensor2D;
+            // [h^T; 1] dA = [dW; db] in one product (a bias is a weight on a constant input 1).
+            this.setJoint(grads, [W.kernel(k), W.bias(k)], tf.matMul(tf.concat([tf.transpose(hs[k]!), ones], 0), dA));
+            dh = tf.matMul(dA, tf.transpose(p.get(W.kernel(k))) as tf.Tensor2D);
+          }
+          let dX = tf.reshape(dh, [rows, 2, half]);
+          if (embMask) dX = tf.mul(dX, embMask);
+          grads.set(W.mlpEmbedding, tf.scatterND(pairs, dX, [numRows, half]));
+        },
+      });
+    }
+
+    // Output layer: one linear layer over [gmf, h_L], as one fused matMul per branch (no concat).
+    const bias = p.get(W.outBias) as tf.Tensor1D;
+    let logits = tf.fused.matMul({ a: branches[0]!.term, b: p.get(branches[0]!.outName) as tf.Tensor2D, bias }) as tf.Tensor2D;
+    for (const br of branches.slice(1)) logits = tf.add(logits, tf.matMul(br.term, p.get(br.outName) as tf.Tensor2D));
+
+    if (!training) return { logits };
+    return {
+      logits,
+      backward: (dz) => {
+        const grads: GradMap = new Map();
+        const ones = tf.ones([1, rows]) as tf.Tensor2D;
+        // [term_1^T; term_2^T; 1] dz = [d w_1; d w_2; d b]: the whole output layer's gradient in one product.
+        const stacked = tf.concat([...branches.map((br) => tf.transpose(br.term)), ones], 0);
+        this.setJoint(grads, [...branches.map((br) => br.outName), W.outBias], tf.matMul(stacked, dz));
+        for (const br of branches) {
+          const w = p.get(br.outName);
+          // d term = dz w^T, an outer product: a broadcast multiply (a matMul with inner size 1 is slow on wasm).
+          br.back(tf.mul(dz, tf.reshape(w, [1, w.shape[0]!])) as tf.Tensor2D, grads, ones);
+        }
+        return grads;
+      },
+    };
+  }
+
+  /**
+   * Store the gradient of consecutive weights computed as one tensor: as a joint entry when they are packed next to
+   * each other (the optimiser then uses it as is), else split into single entries.
+   */
+  private setJoint(grads: GradMap, names: string[], joint: tf.Tensor): void {
+    const packed = this.params.packedNames;
+    const at = packed.indexOf(names[0]!);
+    if (at >= 0 && names.every((n, i) => packed[at + i] === n)) {
+      grads.set(jointKey(names), joint);
+      return;
+    }
+    const flat = tf.reshape(joint, [-1]);
+    const pieces = tf.split(flat, names.map((n) => sizeOf(this.params.spec(n).shape)));
+    names.forEach((n, i) => grads.set(n, tf.reshape(pieces[i]!, [...this.params.spec(n).shape])));
+  }
+}
+
+
+/** Generalized Matrix Factorization: a learned weighting of the elementwise product of user and item embeddings. */
+export class GMF extends NCFModel<GMFConfig> {
+  readonly name = "GMF";
+  readonly className = "GMF";
+
+  constructor(options: GMFOptions, weights?: WeightMap) {
+    const cfg = resolveGMFOptions(options);
+    super(cfg, { gmf: cfg.factors, mlp: null }, weights);
+  }
+}
+
+/** The MLP branch of NCF: a relu tower over the concatenated user and item embeddings. */
+export class MLP extends NCFModel<MLPConfig> {
+  readonly name = "MLP";
+  readonly className = "MLP";
+
+  constructor(options: MLPOptions, weights?: WeightMap) {
+    const cfg = resolveMLPOptions(options);
+    super(cfg, { gmf: null, mlp: cfg.layers }, weights);
+  }
+}
+
+/** Options of NeuMF.fromPretrained. */
+export interface PretrainedOptions {
+  /** Weight of the GMF side in the fused output layer; the MLP side gets 1 - alpha. Default 0.5 (He et al.). */
+  alpha?: number;
+  /** Options of the new model other than the sizes (dropout, L2, seed); sizes come from the pretrained models. */
+  options?: Omit<NeuMFOptions, "numUsers" | "numItems" | "factors" | "layers">;
+}
+
+/** NeuMF: GMF and MLP side by side, fused by one linear layer over the concatenation of their last layers. */
+export class NeuMF extends NCFModel<NeuMFConfig> {
+  readonly name = "NeuMF";
+  readonly className = "NeuMF";
+
+  constructor(options: NeuMFOptions, weights?: WeightMap) {
+    const cfg = resolveNeuMFOptions(options);
+    super(cfg, { gmf: cfg.factors, mlp: cfg.layers }, weights);
+  }
+
+  /**
+   * NeuMF initialised from a trained GMF and a trained MLP (He et al. 2017, section 3.4.1): embeddings and tower
+   * copied, output layer h = [alpha * h_GMF, (1 - alpha) * h_MLP] and bias alpha * b_GMF + (1 - alpha) * b_MLP.
+   * The paper then trains with plain SGD; pass that to compile().
+   */
+  static fromPretrained(gmf: GMF, mlp: MLP, pretrained: PretrainedOptions = {}): NeuMF {
+    const alpha = pretrained.alpha ?? 0.5;
+    if (!(alpha >= 0 && alpha <= 1)) throw new Error(`NeuMF.fromPretrained: alpha must be in [0, 1], got ${alpha}`);
+    if (gmf.numUsers !== mlp.numUsers || gmf.numItems !== mlp.numItems) {
+      throw new Error(
+        `NeuMF.fromPretrained: GMF has ${gmf.numUsers} users x ${gmf.numItems} items but MLP has ${mlp.numUsers} x ${mlp.numItems}`,
+      );
+    }
+    const g = gmf.getWeights();
+    const m = mlp.getWeights();
+    const gc = gmf.getConfig();
+    const mc = mlp.getConfig();
+    const weights: WeightMap = new Map();
+    for (const [name, w] of g) if (name !== W.outGmf && name !== W.outBias) weights.set(name, w);
+    for (const [name, w] of m) if (name !== W.outMlp && name !== W.outBias) weights.set(name, w);
+    const scale = (w: { shape: number[]; values: Float32Array }, s: number) => ({ shape: w.shape, values: w.values.map((v) => v * s) });
+    weights.set(W.outGmf, scale(g.get(W.outGmf)!, alpha));
+    weights.set(W.outMlp, scale(m.get(W.outMlp)!, 1 - alpha));
+    const b = alpha * g.get(W.outBias)!.values[0]! + (1 - alpha) * m.get(W.outBias)!.values[0]!;
+    weights.set(W.outBias, { shape: [1], values: Float32Array.of(b) });
+    return new NeuMF(
+      { ...(pretrained.options ?? {}), numUsers: gc.numUsers, numItems: gc.numItems, factors: gc.factors, layers: mc.layers },
+      weights,
+    );
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * Named model weights on the active backend, with the bookkeeping training needs: which group a weight belongs
+ * to (embedding tables vs dense layers, for separate L2 and dropout settings), deterministic initialisation from
+ * the seeded Rng (values are drawn in JavaScript as Float32Array, then uploaded, so the initial weights are the
+ * same on every backend), host snapshots (best-weights restore), and disposal.
+ *
+ * A store owns its tensors: `set` disposes the value it replaces.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../random";
+
+/** Embedding tables (and per-row biases looked up with them) vs dense layers (kernels, biases, output layer). */
+export type ParamGroup = "embedding" | "dense";
+
+/** How a weight starts. `uniform` draws from [-limit, limit); `normal` from N(0, std^2). */
+export type Initializer =
+  | { kind: "zeros" }
+  | { kind: "constant"; value: number }
+  | { kind: "normal"; std: number }
+  | { kind: "uniform"; limit: number };
+
+export interface ParamSpec {
+  name: string;
+  shape: readonly number[];
+  group: ParamGroup;
+  init: Initializer;
+}
+
+/** Host copy of every weight, by name (what `snapshot` returns and `restore` takes). */
+export type WeightMap = Map<string, { shape: number[]; values: Float32Array }>;
+
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Values of an initializer, drawn from a stream named after the weight so weights do not depend on each other. */
+export function initialValues(spec: ParamSpec, rng: Rng): Float32Array {
+  const n = sizeOf(spec.shape);
+  const out = new Float32Array(n);
+  const init = spec.init;
+  const r = rng.derive(`init/${spec.name}`);
+  switch (init.kind) {
+    case "zeros":
+      break;
+    case "constant":
+      out.fill(init.value);
+      break;
+    case "normal":
+      for (let i = 0; i < n; i++) out[i] = r.normal() * init.std;
+      break;
+    case "uniform":
+      for (let i = 0; i < n; i++) out[i] = (2 * r.next() - 1) * init.limit;
+      break;
+  }
+  return out;
+}
+
+/** Weights with fewer values than this are stored (and updated) together as one flat vector. */
+export const PACK_LIMIT = 16384;
+
+/**
+ * Gradients by weight name. A key may also join several consecutive packed weights with "+" (e.g.
+ * "mlp.dense0.kernel+mlp.dense0.bias"): its tensor, flattened, is their gradients flattened one after the other.
+ * That lets a backward pass compute a kernel and its bias gradient with one matMul (see ncf.ts).
+ */
+export type GradMap = Map<string, tf.Tensor>;
+
+export function jointKey(names: readonly string[]): string {
+  return names.join("+");
+}
+
+/**
+ * Large weights (embedding tables) are tensors of their own. Small ones (dense kernels, biases, output layer:
+ * fewer than PACK_LIMIT values) live in ONE flat vector, in spec order, so an optimiser updates them all with
+ * one set of kernels; `get(name)` gives a view of the right shape (rebuilt once after each update, with one split).
+ */
+export class ParamStore {
+  readonly specs: readonly ParamSpec[];
+  /** Names of the packed (small) weights, in order, with their offsets in the flat vector. */
+  readonly packedNames: readonly string[];
+  private readonly offsets = new Map<string, number>();
+  private readonly values = new Map<string, tf.Tensor>();
+  private readonly byName = new Map<string, ParamSpec>();
+  private flat: tf.Tensor1D | null = null;
+  private views: Map<string, tf.Tensor> | null = null;
+
+  /** Creates every weight from its initializer (seeded by `rng`), or from `weights` when given (e.g. on load). */
+  constructor(specs: readonly ParamSpec[], rng: Rng, weights?: WeightMap) {
+    this.specs = specs;
+    for (const spec of specs) {
+      if (this.byName.has(spec.name)) throw new Error(`ParamStore: duplicate weight name '${spec.name}'`);
+      if (spec.name.includes("+")) throw new Error(`ParamStore: weight names may not contain '+', got '${spec.name}'`);
+      this.byName.set(spec.name, spec);
+    }
+    const packed: string[] = [];
+    const host = new Map<string, Float32Array>();
+    for (const spec of specs) {
+      const given = weights?.get(spec.name);
+      if (weights && !given) throw new Error(`ParamStore: weight '${spec.name}' is missing from the given weights`);
+      if (given) checkShape(spec, given.shape, "given weights");
+      const values = given ? given.values : initialValues(spec, rng);
+      if (sizeOf(spec.shape) < PACK_LIMIT) {
+        packed.push(spec.name);
+        host.set(spec.name, values);
+      } else {
+        this.values.set(spec.name, tf.tensor(values, [...spec.shape], "float32"));
+      }
+    }
+    this.packedNames = packed;
+    let o = 0;
+    for (const n of packed) {
+      this.offsets.set(n, o);
+      o += sizeOf(this.spec(n).shape);
+    }
+    if (packed.length) {
+      const all = new Float32Array(o);
+      for (const n of packed) all.set(host.get(n)!, this.offsets.get(n)!);
+      this.flat = tf.tensor1d(all);
+    }
+  }
+
+  get names(): string[] {
+    return this.specs.map((s) => s.name);
+  }
+
+  spec(name: string): ParamSpec {
+    const s = this.byName.get(name);
+    if (!s) throw new Error(`ParamStore: no weight named '${name}' (have: ${this.names.join(", ")})`);
+    return s;
+  }
+
+  isPacked(name: string): boolean {
+    return this.offsets.has(name);
+  }
+
+  /** Number of values in the packed vector. */
+  get packedSize(): number {
+    return this.flat ? this.flat.size : 0;
+  }
+
+  get(name: string): tf.Tensor {
+    if (this.offsets.has(name)) return this.packedViews().get(name)!;
+    const t = this.values.get(name);
+    if (!t) throw new Error(`ParamStore: no weight named '${name}' (have: ${this.names.join(", ")})`);
+    return t;
+  }
+
+  private packedViews(): Map<string, tf.Tensor> {
+    if (!this.views) {
+      const flat = this.flat!;
+      const names = this.packedNames;
+      const pieces = tf.tidy(() => {
+        const parts = names.length === 1 ? [flat] : tf.split(flat, names.map((n) => sizeOf(this.spec(n).shape)));
+        return parts.map((p, i) => tf.reshape(p, [...this.spec(names[i]!).shape]));
+      });
+      this.views = new Map(names.map((n, i) => [n, tf.keep(pieces[i]!)]));
+    }
+    return this.views;
+  }
+
+  /** The packed small weights as one flat vector (spec order). */
+  getPacked(): tf.Tensor1D {
+    if (!this.flat) throw new Error("ParamStore: this model has no packed weights");
+    return this.flat;
+  }
+
+  /** Replace the packed vector (same length); views are rebuilt on the next `get`. */
+  setPacked(value: tf.Tensor): void {
+    if (!this.flat) throw new Error("ParamStore: this model has no packed weights");
+    if (value.rank !== 1 || value.size !== this.flat.size) {
+      throw new Error(`ParamStore.setPacked: expected a vector of ${this.flat.size} values, got shape [${value.shape.join(", ")}]`);
+    }
+    if (value === this.flat) return;
+    tf.keep(value);
+    this.dropViews();
+    this.flat.dispose();
+    this.flat = value as tf.Tensor1D;
+  }
+
+  private dropViews(): void {
+    if (this.views) for (const v of this.views.values()) v.dispose();
+    this.views = null;
+  }
+
+  /** Replace a weight (same shape); the old tensor is disposed and the new one kept out of any tidy scope. */
+  set(name: string, value: tf.Tensor): void {
+    const spec = this.spec(name);
+    checkShape(spec, value.shape, "set");
+    if (this.offsets.has(name)) {
+      const views = this.packedViews();
+      const next = tf.tidy(() => tf.concat(this.packedNames.map((n) => tf.reshape(n === name ? value : views.get(n)!, [-1]))));
+      this.setPacked(next);
+      return;
+    }
+    const old = this.values.get(name)!;
+    if (old === value) return;
+    tf.keep(value);
+    this.values.set(name, value);
+    old.dispose();
+  }
+
+  /** Total number of scalar weights. */
+  get size(): number {
+    return this.specs.reduce((s, p) => s + sizeOf(p.shape), 0);
+  }
+
+  /** Host copies of all weights (one read-back per large weight, one for all packed ones). */
+  snapshot(): WeightMap {
+    const out: WeightMap = new Map();
+    const flat = this.flat ? (this.flat.dataSync() as Float32Array) : null;
+    for (const spec of this.specs) {
+      const o = this.offsets.get(spec.name);
+      const values = o !== undefined ? flat!.slice(o, o + sizeOf(spec.shape)) : (this.get(spec.name).dataSync() as Float32Array).slice();
+      out.set(spec.name, { shape: [...spec.shape], values });
+    }
+    return out;
+  }
+
+  /** Put back weights from a snapshot (all names, same shapes). */
+  restore(weights: WeightMap): void {
+    for (const spec of this.specs) {
+      const w = weights.get(spec.name);
+      if (!w) throw new Error(`ParamStore.restore: weight '${spec.name}' is missing`);
+      checkShape(spec, w.shape, "restore");
+    }
+    for (const spec of this.specs) {
+      if (!this.offsets.has(spec.name)) this.set(spec.name, tf.tensor(weights.get(spec.name)!.values, [...spec.shape], "float32"));
+    }
+    if (this.flat) {
+      const all = new Float32Array(this.flat.size);
+      for (const n of this.packedNames) all.set(weights.get(n)!.values, this.offsets.get(n)!);
+      this.setPacked(tf.tensor1d(all));
+    }
+  }
+
+  /**
+   * The flat gradient of the packed weights from a GradMap: for each packed weight in order, its own gradient or
+   * a joint entry starting at it. Tensors are created in the caller's tidy scope.
+   */
+  packedGradient(grads: GradMap): tf.Tensor1D {
+    const pieces: tf.Tensor[] = [];
+    const names = this.packedNames;
+    for (let k = 0; k < names.length; ) {
+      const own = grads.get(names[k]!);
+      if (own) {
+        pieces.push(tf.reshape(own, [-1]));
+        k++;
+        continue;
+      }
+      let found = false;
+      for (let j = names.length; j > k + 1; j--) {
+        const joint = grads.get(jointKey(names.slice(k, j)));
+        if (joint) {
+          pieces.push(tf.reshape(joint, [-1]));
+          k = j;
+          found = true;
+          break;
+        }
+      }
+      if (!found) throw new Error(`ParamStore.packedGradient: no gradient for weight '${names[k]}'`);
+    }
+    return (pieces.length === 1 ? pieces[0]! : tf.concat(pieces)) as tf.Tensor1D;
+  }
+
+  /** Gradients of single weights from a GradMap, splitting joint entries (host copies; for tests and inspection). */
+  splitGradients(grads: GradMap): WeightMap {
+    const out: WeightMap = new Map();
+    for (const [key, t] of grads) {
+      const names = key.split("+");
+      const values = t.dataSync() as Float32Array;
+      let o = 0;
+      for (const n of names) {
+        const shape = [...this.spec(n).shape];
+        const size = sizeOf(shape);
+        if (o + size > values.length) throw new Error(`ParamStore.splitGradients: joint gradient '${key}' is too short`);
+        out.set(n, { shape, values: values.slice(o, o + size) });
+        o += size;
+      }
+      if (o !== values.length) throw new Error(`ParamStore.splitGradients: joint gradient '${key}' has ${values.length} values, expected ${o}`);
+    }
+    for (const spec of this.specs) if (!out.has(spec.name)) throw new Error(`no gradient for weight '${spec.name}'`);
+    return out;
+  }
+
+  dispose(): void {
+    for (const t of this.values.values()) t.dispose();
+    this.values.clear();
+    this.dropViews();
+    this.flat?.dispose();
+    this.flat = null;
+  }
+}
+
+function checkShape(spec: ParamSpec, shape: readonly number[], where: string): void {
+  if (shape.length !== spec.shape.length || shape.some((d, i) => d !== spec.shape[i])) {
+    throw new Error(`ParamStore (${where}): weight '${spec.name}' has shape [${shape.join(", ")}], expected [${spec.shape.join(", ")}]`);
+  }
+}
