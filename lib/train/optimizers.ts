@@ -8,7 +8,8 @@
  * every small weight (dense kernels, biases, output layer: the ParamStore keeps everything under PACK_LIMIT values
  * in one flat vector) is updated as ONE vector, and each large embedding table on its own; Adam keeps its moments
  * scaled by 1 / (1 - beta) so each needs one kernel fewer (10 kernels per slot instead of 12). The update of every
- * element is the usual one up to float rounding; only the number of kernels changes. All updates are dense: rows
+ * element is the usual one up to float rounding; only the number of kernels changes. On the wasm backend Adam's
+ * ten kernels run as ONE fused WebAssembly SIMD kernel (wasm-adam.ts), bit-identical to them. All updates are dense: rows
  * of an embedding table that a batch did not touch still decay their moments and move, as in PyTorch's default
  * (non-sparse) Adam.
  *
@@ -22,6 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ParamStore, sizeOf, type GradMap } from "../models/params";
+import { fusedAdam } from "./wasm-adam";
 
 export type OptimizerName = "adam" | "adagrad" | "sgd";
 
@@ -111,14 +113,20 @@ export class Optimizer {
       this.boundTo = params;
     }
     this.iterations++;
-    const scalars = this.stepScalars();
+    const numbers = this.stepNumbers();
+    const scalars: Record<string, tf.Scalar> = {};
     try {
       for (const slot of this.slots) {
         const result = tf.tidy(() => {
           const w = slot.name === null ? params.getPacked() : params.get(slot.name);
           let g = slot.name === null ? params.packedGradient(grads) : grads.get(slot.name);
           if (!g) throw new Error(`Optimizer.step: no gradient for weight '${slot.name}'`);
+          if (this.config.name === "adam") {
+            const fused = fusedAdam(w, g, slot.state[0]!, slot.state[1]!, slot.decay, numbers);
+            if (fused) return { weight: fused.weight, state: [fused.m, fused.v] };
+          }
           if (slot.decay !== 0) g = tf.add(g, tf.mul(w, typeof slot.decay === "number" ? tf.scalar(slot.decay) : slot.decay));
+          for (const k of ["a", "e"] as const) scalars[k] ??= tf.keep(tf.scalar(numbers[k]));
           return this.update(w, g, slot.state, scalars);
         });
         if (slot.name === null) params.setPacked(result.weight);
@@ -131,19 +139,16 @@ export class Optimizer {
     }
   }
 
-  private stepScalars(): Record<string, tf.Scalar> {
+  /** This step's Adam constants (see the module comment). */
+  private stepNumbers(): { beta1: number; beta2: number; a: number; e: number } {
     const c = this.config;
     const t = this.iterations;
-    if (c.name !== "adam") return {};
     // With scaled moments M = m / (1 - b1) and V = v / (1 - b2) (one kernel fewer each: M <- b1 M + g,
     // V <- b2 V + g^2), the Adam step a_t m / (sqrt(v) + eps_t) is a M / (sqrt(V) + e) with:
     const correction2 = Math.sqrt(1 - Math.pow(c.beta2, t));
     const alpha = (c.learningRate * correction2) / (1 - Math.pow(c.beta1, t));
     const root = Math.sqrt(1 - c.beta2);
-    return {
-      a: tf.scalar((alpha * (1 - c.beta1)) / root),
-      e: tf.scalar((c.epsilon * correction2) / root),
-    };
+    return { beta1: c.beta1, beta2: c.beta2, a: (alpha * (1 - c.beta1)) / root, e: (c.epsilon * correction2) / root };
   }
 
   private update(w: tf.Tensor, g: tf.Tensor, state: tf.Tensor[], s: Record<string, tf.Scalar>): { weight: tf.Tensor; state: tf.Tensor[] } {
