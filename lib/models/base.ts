@@ -236,6 +236,39 @@ export abstract class TrainableModel<C extends ResolvedCommon = ResolvedCommon> 
     return { loss: examples ? sum / examples : NaN, examples };
   }
 
+  /** Like takeLoss, without resetting (one read-back): for live progress lines. */
+  peekLoss(): { loss: number; examples: number } {
+    const examples = this.lossExamples;
+    const sum = this.lossSum ? this.lossSum.dataSync()[0]! : NaN;
+    return { loss: examples ? sum / examples : NaN, examples };
+  }
+
+  /**
+   * Mean loss per example over batches, without training and without dropout (e.g. a validation loss). One
+   * read-back at the end. Uses the compiled loss unless one is named.
+   */
+  evaluateLoss(batches: Iterable<TrainBatch>, lossName?: LossName): { loss: number; examples: number } {
+    this.checkAlive();
+    const loss = lossName ? getLoss(lossName) : this.lossFn ?? getLoss("bce");
+    let total: tf.Tensor | null = null;
+    let examples = 0;
+    for (const batch of batches) {
+      const next: tf.Tensor = tf.tidy(() => {
+        const b = uploadBatch(batch, this.numUsers, this.numItems, loss.pairwise, `${this.name}.evaluateLoss`);
+        const { logits } = this.forward(b, false);
+        const z = loss.pairwise ? pairwiseDifference(logits, b.rows / 2).z : logits;
+        const s = tf.sum(tf.mul(tf.reshape(b.maskRow, [-1, 1]), loss.value(z, b.labels)));
+        return total ? tf.add(total, s) : s;
+      });
+      total?.dispose();
+      total = next;
+      examples += batch.users.length;
+    }
+    const sum = total ? total.dataSync()[0]! : NaN;
+    (total as tf.Tensor | null)?.dispose();
+    return { loss: examples ? sum / examples : NaN, examples };
+  }
+
   /** L2 coefficient of a weight (by its group). */
   protected weightDecay(name: string): number {
     return this.params.spec(name).group === "embedding" ? this.cfg.embeddingL2 : this.cfg.denseL2;

@@ -1,0 +1,11 @@
+/** Training: the fit loop, batch sources, validators, losses with their own gradients, packed optimisers. */
+export { fit, progressLine, epochLine } from "./trainer";
+export type { BatchSource, BatchProgress, EarlyStoppingOptions, EpochRecord, FitOptions, History, Metrics, Validator } from "./trainer";
+export { implicitBatches, pairwiseBatches, ratingBatches } from "./sources";
+export type { ImplicitBatchesOptions } from "./sources";
+export { rankingValidation, lossValidation, rankingMetrics } from "./validation";
+export type { RankingValidationOptions, LossValidationOptions } from "./validation";
+export { LOSSES, getLoss } from "./losses";
+export type { Loss, LossName } from "./losses";
+export { Optimizer, resolveOptimizerOptions } from "./optimizers";
+export type { OptimizerName, OptimizerOptions, ResolvedOptimizerOptions } from "./optimizers";

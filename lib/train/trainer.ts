@@ -1,0 +1,236 @@
+/**
+ * The training loop: epochs of batches from a batch source, the model's own fast `trainStep`, validation each
+ * epoch, early stopping with best-weights restore, a history for learning curves, progress callbacks.
+ *
+ *   const history = await fit(model, implicitBatches(split.train, { negatives: 4, batchSize: 256 }), {
+ *     epochs: 20,
+ *     optimizer: { name: "adam", learningRate: 1e-3 },
+ *     validate: rankingValidation(split.validation!, { train: split.train }),
+ *     earlyStopping: { monitor: "ndcg@10", patience: 3 },
+ *   });
+ *
+ * Randomness: the batch source gets, each epoch, a stream derived from `seed` and the epoch number (fresh
+ * negatives and a fresh order every epoch, reproducibly). The model's own `seed` option drives its initial
+ * weights and dropout; `fit`'s seed defaults to it, so one seed fixes the whole run.
+ *
+ * Nothing is read back from the backend per step: the loss is summed on the backend and read when the progress
+ * line is redrawn (at most a few times a second) and at the end of each epoch.
+ */
+import type { TrainableModel } from "../models/base";
+import type { TrainBatch } from "../models/batch";
+import type { WeightMap } from "../models/params";
+import { Rng } from "../random";
+import { createProgress, type Progress } from "../progress";
+import type { LossName } from "./losses";
+import { Optimizer, type OptimizerOptions } from "./optimizers";
+
+/** Where an epoch's batches come from. */
+export interface BatchSource {
+  /** The batches of one epoch (0-based); `rng` is a stream for this epoch's sampling and order. */
+  epoch(epoch: number, rng: Rng): Iterable<TrainBatch>;
+  /** Batches per epoch when known (for progress bars). */
+  batchesPerEpoch?: number;
+  /** Examples per epoch when known. */
+  examplesPerEpoch?: number;
+  /** The loss these batches are made for (e.g. "bpr" for pairs); fit uses it unless options.loss says otherwise. */
+  loss?: LossName;
+}
+
+/** Validation metrics of one epoch by name, e.g. { "ndcg@10": 0.071, "hr@10": 0.13, loss: 0.31 }. */
+export type Metrics = Record<string, number>;
+
+/** Computes validation metrics for the model as it is now. */
+export type Validator = (model: TrainableModel, epoch: number) => Metrics | Promise<Metrics>;
+
+export interface EarlyStoppingOptions {
+  /** Validation metric to watch, e.g. "ndcg@10" or "loss". */
+  monitor: string;
+  /** "max" (default, except for names containing "loss") or "min". */
+  mode?: "max" | "min";
+  /** Stop after this many epochs without improvement. Default: never stop, only track the best epoch. */
+  patience?: number;
+  /** Smallest change that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when training ends. Default true. */
+  restoreBest?: boolean;
+}
+
+export interface EpochRecord {
+  /** 1-based. */
+  epoch: number;
+  /** Mean training loss per example over the epoch. */
+  trainLoss: number;
+  examples: number;
+  /** Seconds spent in training steps (without validation). */
+  trainSeconds: number;
+  examplesPerSecond: number;
+  /** Validation metrics (absent on epochs without validation). */
+  validation?: Metrics;
+  validationSeconds?: number;
+}
+
+export interface History {
+  epochs: EpochRecord[];
+  /** The best epoch by earlyStopping.monitor (when early stopping is configured). */
+  best?: { epoch: number; monitor: string; value: number };
+  stoppedEarly: boolean;
+  /** True when the best epoch's weights were put back at the end. */
+  restoredBest: boolean;
+  /** Total wall-clock seconds of fit. */
+  seconds: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batchesPerEpoch?: number;
+  examples: number;
+}
+
+export interface FitOptions {
+  /** Number of epochs. Default 10. */
+  epochs?: number;
+  /** Loss. Default: the batch source's, else "bce". */
+  loss?: LossName;
+  /** Optimizer or its options. Default Adam, learning rate 0.001. A fresh optimizer (state) per fit call. */
+  optimizer?: Optimizer | OptimizerOptions;
+  /** Seed of the per-epoch sampling and order. Default: the model's seed. */
+  seed?: number;
+  /** Validation run after every `validateEvery` epochs (and after the last). */
+  validate?: Validator | Validator[];
+  /** Default 1. */
+  validateEvery?: number;
+  earlyStopping?: EarlyStoppingOptions;
+  /**
+   * Live progress: true (default) draws a progress line (terminal: stderr; notebook: an updating display) and one
+   * permanent line per epoch; false: silent; or a Progress of your own (see lib/progress.ts).
+   */
+  progress?: boolean | Progress;
+  /** Called after each epoch (after validation) with the record and the history so far. */
+  onEpochEnd?: (record: EpochRecord, history: History) => void | Promise<void>;
+  /** Called after each batch (cheap: nothing is read back). */
+  onBatchEnd?: (info: BatchProgress) => void;
+}
+
+/** Train `model` on `source` (see the module comment). Returns the history; the model keeps the final weights. */
+export async function fit(model: TrainableModel, source: BatchSource | BatchSource["epoch"], options: FitOptions = {}): Promise<History> {
+  const started = performance.now();
+  const src: BatchSource = typeof source === "function" ? { epoch: source } : source;
+  const epochs = options.epochs ?? 10;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+  const validateEvery = options.validateEvery ?? 1;
+  if (!Number.isInteger(validateEvery) || validateEvery < 1) throw new Error(`fit: validateEvery must be a positive integer, got ${validateEvery}`);
+  const validators = options.validate === undefined ? [] : Array.isArray(options.validate) ? options.validate : [options.validate];
+  const stopping = options.earlyStopping;
+  if (stopping && !validators.length) throw new Error(`fit: earlyStopping watches a validation metric ('${stopping.monitor}'); pass validate as well`);
+  const mode = stopping ? stopping.mode ?? (/loss/i.test(stopping.monitor) ? "min" : "max") : "max";
+  const patience = stopping?.patience ?? Infinity;
+  const minDelta = stopping?.minDelta ?? 0;
+  const seed = options.seed ?? (model.getConfig() as { seed?: number }).seed ?? 0;
+  const rng = new Rng(seed);
+  const progress: Progress = options.progress === false ? createProgress({ silent: true }) : options.progress === true || options.progress === undefined ? createProgress() : options.progress;
+
+  const optimizer = options.optimizer instanceof Optimizer ? options.optimizer : new Optimizer(options.optimizer ?? {});
+  model.compile({ loss: options.loss ?? src.loss ?? "bce", optimizer });
+  model.takeLoss(); // start from an empty loss accumulator
+
+  const history: History = { epochs: [], stoppedEarly: false, restoredBest: false, seconds: 0 };
+  let bestWeights: WeightMap | null = null;
+  let sinceBest = 0;
+
+  for (let e = 0; e < epochs; e++) {
+    const t0 = performance.now();
+    let batch = 0;
+    let examples = 0;
+    let lastDraw = 0;
+    for (const b of src.epoch(e, rng.derive(`epoch ${e}`))) {
+      model.trainStep(b);
+      batch++;
+      examples += b.users.length;
+      options.onBatchEnd?.({ epoch: e + 1, epochs, batch, batchesPerEpoch: src.batchesPerEpoch, examples });
+      const now = performance.now();
+      if (now - lastDraw > 250) {
+        lastDraw = now;
+        const live = model.peekLoss().loss;
+        progress.update(progressLine(e + 1, epochs, batch, src.batchesPerEpoch, live, examples / ((now - t0) / 1000)));
+      }
+    }
+    if (batch === 0) throw new Error(`fit: the batch source gave no batches in epoch ${e + 1}`);
+    const { loss: trainLoss } = model.takeLoss();
+    const trainSeconds = (performance.now() - t0) / 1000;
+    if (!Number.isFinite(trainLoss)) {
+      throw new Error(
+        `fit: the training loss became ${trainLoss} in epoch ${e + 1}; lower the learning rate (now ${optimizer.config.learningRate}) ` +
+          `or check the labels (loss '${model.loss?.name}')`,
+      );
+    }
+    const record: EpochRecord = { epoch: e + 1, trainLoss, examples, trainSeconds, examplesPerSecond: examples / trainSeconds };
+    if (validators.length && ((e + 1) % validateEvery === 0 || e === epochs - 1)) {
+      const v0 = performance.now();
+      const metrics: Metrics = {};
+      for (const validate of validators) Object.assign(metrics, await validate(model, e + 1));
+      record.validation = metrics;
+      record.validationSeconds = (performance.now() - v0) / 1000;
+    }
+    history.epochs.push(record);
+
+    let stop = false;
+    if (stopping && record.validation) {
+      const value = record.validation[stopping.monitor];
+      if (value === undefined || Number.isNaN(value)) {
+        throw new Error(`fit: earlyStopping.monitor '${stopping.monitor}' is not among the validation metrics (${Object.keys(record.validation).join(", ")})`);
+      }
+      const better = !history.best || (mode === "max" ? value > history.best.value + minDelta : value < history.best.value - minDelta);
+      if (better) {
+        history.best = { epoch: e + 1, monitor: stopping.monitor, value };
+        sinceBest = 0;
+        if (stopping.restoreBest !== false) bestWeights = model.getWeights();
+      } else {
+        sinceBest += validateEvery;
+        stop = sinceBest >= patience;
+      }
+    }
+    progress.log(epochLine(record, epochs));
+    await options.onEpochEnd?.(record, history);
+    if (stop) {
+      history.stoppedEarly = true;
+      break;
+    }
+  }
+  if (bestWeights && history.best && history.best.epoch !== history.epochs[history.epochs.length - 1]!.epoch) {
+    model.setWeights(bestWeights);
+    history.restoredBest = true;
+  }
+  history.seconds = (performance.now() - started) / 1000;
+  const last = history.epochs[history.epochs.length - 1]!;
+  progress.done(
+    `done: ${history.epochs.length} epochs in ${history.seconds.toFixed(1)} s` +
+      (history.best ? `; best ${history.best.monitor} ${fmt(history.best.value)} at epoch ${history.best.epoch}${history.restoredBest ? " (weights restored)" : ""}` : "") +
+      (history.stoppedEarly ? "; stopped early" : "") +
+      `; last train loss ${fmt(last.trainLoss)}`,
+  );
+  return history;
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4);
+}
+
+function rate(x: number): string {
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${Math.round(x / 1e3)}k`;
+}
+
+/** The live line, e.g. "epoch 3/10 [########............] 412/1000 loss 0.3121 455k ex/s". */
+export function progressLine(epoch: number, epochs: number, batch: number, total: number | undefined, loss: number, exPerSec: number): string {
+  const width = 20;
+  const bar = total ? `[${"#".repeat(Math.min(width, Math.round((batch / total) * width))).padEnd(width, ".")}] ${batch}/${total}` : `batch ${batch}`;
+  return `epoch ${epoch}/${epochs} ${bar} loss ${fmt(loss)} ${rate(exPerSec)} ex/s`;
+}
+
+/** The permanent line of an epoch, e.g. "epoch 3/10 loss 0.3121 (2.1 s, 455k ex/s) | ndcg@10 0.0712 hr@10 0.1300". */
+export function epochLine(r: EpochRecord, epochs: number): string {
+  const head = `epoch ${r.epoch}/${epochs} loss ${fmt(r.trainLoss)} (${r.trainSeconds.toFixed(1)} s, ${rate(r.examplesPerSecond)} ex/s)`;
+  if (!r.validation) return head;
+  return `${head} | ${Object.entries(r.validation).map(([k, v]) => `${k} ${fmt(v)}`).join(" ")}`;
+}
