@@ -15,15 +15,16 @@
  * - both embeddings of a pair come from one gatherND over a table of users + items (see batch.ts); the MLP input is
  *   that [rows, 2, d] block reshaped, so there is no concat before the first layer;
  * - dense layers are fused matMul + bias + relu; the output layer is one fused matMul per branch;
- * - weight gradients are X^T dZ with an explicit transpose of X (matMul with transposeA/B takes a slow path on
- *   wasm), and with the narrow dZ as the right operand: wasm's matMul repacks its right operand on every new
- *   tensor, and repacking [rows, 64] costs more than the product itself;
+ * - a kernel's and its bias's gradients come from one product [X^T; 1] dZ (a bias is a weight on a constant 1);
+ *   on wasm that product is one SIMD kernel reading X and dZ in place (kernels/weight-grad.ts), elsewhere a
+ *   transpose, a concat and a matMul (matMul with transposeA takes a slow path on wasm);
  * - the loss has its own gradient (lib/train/losses.ts) and the optimiser updates all small weights as one
  *   vector (lib/train/optimizers.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "./params";
 import type { PairBatch } from "./batch";
+import { weightGradient } from "./kernels/weight-grad";
 import {
   COMMON_KEYS,
   TrainableModel,
@@ -241,7 +242,8 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
             // relu'(a) = step(h): h = relu(a) (times a positive dropout scale) is > 0 exactly where a > 0.
             const dA = tf.mul(dh, tf.step(hs[k + 1]!)) as tf.Tensor2D;
             // [h^T; 1] dA = [dW; db] in one product (a bias is a weight on a constant input 1).
-            this.setJoint(grads, [W.kernel(k), W.bias(k)], tf.matMul(tf.concat([tf.transpose(hs[k]!), ones], 0), dA));
+            const joint = weightGradient(hs[k]!, dA, true) ?? tf.matMul(tf.concat([tf.transpose(hs[k]!), ones], 0), dA);
+            this.setJoint(grads, [W.kernel(k), W.bias(k)], joint);
             dh = tf.matMul(dA, tf.transpose(p.get(W.kernel(k))) as tf.Tensor2D);
           }
           let dX = tf.reshape(dh, [rows, 2, half]);

@@ -16,86 +16,22 @@
  *   w' = w - (M' / (sqrt(V') + e)) * a
  */
 import * as tf from "@tensorflow/tfjs";
-
-/** The few WebAssembly JS-API members used here (the project's TypeScript lib has no WebAssembly typings). */
-interface WasmMemory {
-  buffer: ArrayBuffer | SharedArrayBuffer;
-}
-interface WasmApi {
-  Memory: new (d: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { F32, I32, V128, instantiateOnBackend, moduleBytes, op, type Code, type KernelFn, type WasmBackendLike } from "../models/kernels/asm";
 
 export const ADAM_KERNEL = "RecsysAdamUpdate";
 
-type Op = number[];
-
-/** Unsigned LEB128. */
-function uleb(n: number): Op {
-  const out: Op = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 (small i32 constants). */
-function sleb(n: number): Op {
-  const out: Op = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const vec = (items: Op[]): Op => [...uleb(items.length), ...items.flat()];
-const name = (s: string): Op => vec([...Buffer.from(s, "utf8")].map((b) => [b]));
-const section = (id: number, body: Op): Op => [id, ...uleb(body.length), ...body];
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-// Instructions used below.
-const get = (i: number): Op => [0x20, ...uleb(i)];
-const set = (i: number): Op => [0x21, ...uleb(i)];
-const i32c = (v: number): Op => [0x41, ...sleb(v)];
-const I32_ADD = [0x6a];
-const I32_SHL = [0x74];
-const I32_AND = [0x71];
-const I32_GE_U = [0x4f];
-const F32_ADD = [0x92];
-const F32_SUB = [0x93];
-const F32_MUL = [0x94];
-const F32_DIV = [0x95];
-const F32_SQRT = [0x91];
-const f32load = [0x2a, 2, 0];
-const f32store = [0x38, 2, 0];
-const simd = (op: number): Op => [0xfd, ...uleb(op)];
-const V_LOAD = [...simd(0x00), 0, 0]; // v128.load align=1 offset=0 (no alignment assumed)
-const V_STORE = [...simd(0x0b), 0, 0];
-const F4_SPLAT = simd(0x13);
-const F4_SQRT = simd(0xe3);
-const F4_ADD = simd(0xe4);
-const F4_SUB = simd(0xe5);
-const F4_MUL = simd(0xe6);
-const F4_DIV = simd(0xe7);
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const BR = (d: number): Op => [0x0c, ...uleb(d)];
-const BR_IF = (d: number): Op => [0x0d, ...uleb(d)];
+const { get, set, i32: i32c } = op;
+const [I32_ADD, I32_SHL, I32_AND, I32_GE_U] = [op.i32Add, op.i32Shl, op.i32And, op.i32GeU];
+const [F32_ADD, F32_SUB, F32_MUL, F32_DIV, F32_SQRT] = [op.f32Add, op.f32Sub, op.f32Mul, op.f32Div, op.f32Sqrt];
+const [F4_SPLAT, F4_SQRT, F4_ADD, F4_SUB, F4_MUL, F4_DIV] = [op.f32x4Splat, op.f32x4Sqrt, op.f32x4Add, op.f32x4Sub, op.f32x4Mul, op.f32x4Div];
+const f32load = op.f32Load();
+const f32store = op.f32Store();
+const V_LOAD = op.v128Load();
+const V_STORE = op.v128Store();
+const [BLOCK, LOOP, END] = [op.block, op.loop, op.end];
+const BR = op.br;
+const BR_IF = op.brIf;
+type Op = Code;
 
 /** Decay variants: none, one scalar for all elements, one value per element (a pointer). */
 type Decay = "none" | "scalar" | "vector";
@@ -157,45 +93,25 @@ function adamBody(decay: Decay): Op {
   body.push(...get(I), ...i32c(2), ...I32_SHL, ...set(OFF));
   body.push(...step(1));
   body.push(...get(I), ...i32c(1), ...I32_ADD, ...set(I), ...BR(0), ...END, ...END);
-  body.push(...END);
-  const locals = vec([[...uleb(3), I32], [...uleb(9), V128], [...uleb(4), F32]]);
-  const code = [...locals, ...body];
-  return [...uleb(code.length), ...code];
+  return body;
 }
+
+const ADAM_PARAMS = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32];
+const ADAM_LOCALS: [number, number][] = [[3, I32], [9, V128], [4, F32]];
 
 /** The module: imports env.memory, exports adam_none, adam_scalar, adam_vector. */
 export function adamModuleBytes(): Uint8Array {
-  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32];
-  const types = section(1, vec([[0x60, ...vec(params.map((p) => [p])), ...vec([])]]));
-  const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(0)]]));
-  const variants: Decay[] = ["none", "scalar", "vector"];
-  const funcs = section(3, vec(variants.map(() => uleb(0))));
-  const exports = section(7, vec(variants.map((v, i) => [...name(`adam_${v}`), 0x00, ...uleb(i)])));
-  const code = section(10, vec(variants.map((v) => adamBody(v))));
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+  return moduleBytes((["none", "scalar", "vector"] as Decay[]).map((d) => ({ name: `adam_${d}`, params: ADAM_PARAMS, locals: ADAM_LOCALS, body: adamBody(d) })));
 }
 
-type AdamFn = (...args: number[]) => void;
-
-interface WasmBackendLike {
-  wasm: { asm?: { memory?: WasmMemory }; HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-}
-
-let instance: { none: AdamFn; scalar: AdamFn; vector: AdamFn } | null = null;
+let instance: { none: KernelFn; scalar: KernelFn; vector: KernelFn } | null = null;
 let registered = false;
 let unavailableReason: string | null = null;
 
 function instantiate(backend: WasmBackendLike): string | null {
   if (instance) return null;
-  const memory = backend.wasm.asm?.memory;
-  if (!memory || !(memory instanceof WebAssembly.Memory)) return "the wasm backend does not expose its memory";
-  if (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer) return "the wasm backend uses shared memory (threaded build)";
-  const bytes = adamModuleBytes();
-  if (!WebAssembly.validate(bytes)) return "this JavaScript engine has no WebAssembly SIMD";
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  const e = inst.exports as Record<string, AdamFn>;
+  const e = instantiateOnBackend(backend, adamModuleBytes());
+  if (typeof e === "string") return e;
   instance = { none: e.adam_none!, scalar: e.adam_scalar!, vector: e.adam_vector! };
   return null;
 }

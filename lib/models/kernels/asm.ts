@@ -1,0 +1,163 @@
+/**
+ * A minimal WebAssembly assembler: just the instructions the kernels of this folder need, encoded per the
+ * WebAssembly core and SIMD specifications, and the glue to run a module on the wasm backend's own memory.
+ *
+ * Kernels built with it (wasm-adam in lib/train, weight-grad here) read and write tensors in place in the wasm
+ * backend's heap (by byte offset) and are registered as ordinary TensorFlow.js kernels for the "wasm" backend, so
+ * the engine tracks their outputs like any other. Each kernel has a tf-op fallback and a test that compares the two.
+ */
+
+export type Code = number[];
+
+/** Unsigned LEB128. */
+export function uleb(n: number): Code {
+  const out: Code = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (i32). */
+export function sleb(n: number): Code {
+  const out: Code = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+export const vec = (items: Code[]): Code => [...uleb(items.length), ...items.flat()];
+const name = (s: string): Code => vec([...Buffer.from(s, "utf8")].map((b) => [b]));
+const section = (id: number, body: Code): Code => [id, ...uleb(body.length), ...body];
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+/** Instructions. */
+export const op = {
+  get: (i: number): Code => [0x20, ...uleb(i)],
+  set: (i: number): Code => [0x21, ...uleb(i)],
+  tee: (i: number): Code => [0x22, ...uleb(i)],
+  i32: (v: number): Code => [0x41, ...sleb(v)],
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  i32Mul: [0x6c],
+  i32And: [0x71],
+  i32Shl: [0x74],
+  i32GeU: [0x4f],
+  i32LtU: [0x49],
+  f32Add: [0x92],
+  f32Sub: [0x93],
+  f32Mul: [0x94],
+  f32Div: [0x95],
+  f32Sqrt: [0x91],
+  /** f32.load with a constant byte offset. */
+  f32Load: (offset = 0): Code => [0x2a, 2, ...uleb(offset)],
+  f32Store: (offset = 0): Code => [0x38, 2, ...uleb(offset)],
+  v128Load: (offset = 0): Code => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
+  v128Store: (offset = 0): Code => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],
+  f32x4Splat: [0xfd, ...uleb(0x13)],
+  f32x4Sqrt: [0xfd, ...uleb(0xe3)],
+  f32x4Add: [0xfd, ...uleb(0xe4)],
+  f32x4Sub: [0xfd, ...uleb(0xe5)],
+  f32x4Mul: [0xfd, ...uleb(0xe6)],
+  f32x4Div: [0xfd, ...uleb(0xe7)],
+  /** v128.const of four zero floats. */
+  v128Zero: [0xfd, ...uleb(0x0c), ...new Array(16).fill(0)],
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (depth: number): Code => [0x0c, ...uleb(depth)],
+  brIf: (depth: number): Code => [0x0d, ...uleb(depth)],
+} as const;
+
+/** `while (counter < limit) { body; counter += step }` with i32 locals. */
+export function loopWhile(counter: number, limit: number, step: number, body: Code): Code {
+  return [
+    ...op.block,
+    ...op.loop,
+    ...op.get(counter),
+    ...op.get(limit),
+    ...op.i32GeU,
+    ...op.brIf(1),
+    ...body,
+    ...op.get(counter),
+    ...op.i32(step),
+    ...op.i32Add,
+    ...op.set(counter),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+  ];
+}
+
+export interface FunctionDef {
+  name: string;
+  params: number[];
+  /** Extra locals as [count, type] groups (indices continue after the params). */
+  locals: [number, number][];
+  body: Code;
+}
+
+/** A module importing env.memory and exporting the given functions (no results). */
+export function moduleBytes(functions: FunctionDef[]): Uint8Array {
+  const typeOf = (f: FunctionDef) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])];
+  const types = section(1, vec(functions.map(typeOf)));
+  const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(0)]]));
+  const funcs = section(3, vec(functions.map((_, i) => uleb(i))));
+  const exports = section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
+  const bodies = functions.map((f) => {
+    const code = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.body, ...op.end];
+    return [...uleb(code.length), ...code];
+  });
+  const code = section(10, vec(bodies));
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+}
+
+/** The few WebAssembly JS-API members used here (the project's TypeScript lib has no WebAssembly typings). */
+export interface WasmMemory {
+  buffer: ArrayBuffer | SharedArrayBuffer;
+}
+interface WasmApi {
+  Memory: new (d: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+export function validate(bytes: Uint8Array): boolean {
+  return WebAssemblyApi.validate(bytes);
+}
+
+/** What a kernel needs from the tfjs wasm backend object. */
+export interface WasmBackendLike {
+  wasm: { asm?: { memory?: WasmMemory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: "float32"): { dataId: object; shape: number[]; dtype: "float32" };
+}
+
+export type KernelFn = (...args: number[]) => void;
+
+/**
+ * Instantiate a module on the backend's memory. Returns its exports, or the reason it cannot run here (no SIMD,
+ * memory not exposed, shared memory of a threaded build).
+ */
+export function instantiateOnBackend(backend: WasmBackendLike, bytes: Uint8Array): Record<string, KernelFn> | string {
+  const memory = backend.wasm.asm?.memory;
+  if (!memory || !(memory instanceof (WebAssemblyApi.Memory as unknown as new () => object))) return "the wasm backend does not expose its memory";
+  if (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer) return "the wasm backend uses shared memory (threaded build)";
+  if (!WebAssemblyApi.validate(bytes)) return "this JavaScript engine has no WebAssembly SIMD";
+  const inst = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), { env: { memory } });
+  return inst.exports as Record<string, KernelFn>;
+}

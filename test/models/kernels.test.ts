@@ -1,0 +1,75 @@
+/** The WebAssembly kernels of lib/models/kernels against tf ops, and the wasm training path against cpu. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../lib/backend";
+import { validate } from "../../lib/models/kernels/asm";
+import { weightGradModuleBytes, weightGradient, disableWeightGradKernel } from "../../lib/models/kernels/weight-grad";
+import { NeuMF, MLP } from "../../lib/models";
+import { Rng } from "../../lib/random";
+
+function rand(rows: number, cols: number, rng: Rng): tf.Tensor2D {
+  return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal()), [rows, cols]);
+}
+
+test("weight-gradient modules are valid WebAssembly for odd and even shapes", () => {
+  for (const [m, n] of [[1, 4], [3, 8], [64, 32], [65, 12], [17, 40]]) {
+    for (const ones of [true, false]) assert.ok(validate(weightGradModuleBytes(m!, n!, ones)), `${m}x${n} ones=${ones}`);
+  }
+});
+
+test("[A | 1]^T dZ by the kernel equals transpose + concat + matMul (wasm)", async () => {
+  await initBackend({ backend: "wasm" });
+  const rng = new Rng(1);
+  for (const [rows, m, n] of [[1, 1, 4], [5, 3, 8], [70, 64, 32], [33, 7, 12], [129, 17, 40], [4, 2, 4]]) {
+    const a = rand(rows!, m!, rng);
+    const dz = rand(rows!, n!, rng);
+    for (const ones of [true, false]) {
+      const got = weightGradient(a, dz, ones);
+      assert.ok(got, "the kernel applies on wasm");
+      assert.deepEqual(got.shape, [m! + (ones ? 1 : 0), n!]);
+      const at = tf.transpose(a);
+      const want = tf.matMul(ones ? tf.concat([at, tf.ones([1, rows!])], 0) : at, dz);
+      const x = got.dataSync();
+      const y = want.dataSync();
+      for (let k = 0; k < x.length; k++) assert.ok(Math.abs(x[k]! - y[k]!) <= 1e-5 * (1 + Math.abs(y[k]!)), `${rows}x${m}x${n}[${k}]: ${x[k]} vs ${y[k]}`);
+      tf.dispose([got, at, want]);
+    }
+  }
+  assert.equal(weightGradient(rand(4, 3, rng), rand(4, 6, rng), true), null, "n not a multiple of 4: caller falls back");
+});
+
+test("on wasm (padding, fused kernels) a model's loss and gradients equal the cpu ones", async () => {
+  const rng = new Rng(2);
+  const batch = {
+    users: Int32Array.from({ length: 100 }, () => rng.int(20)),
+    items: Int32Array.from({ length: 100 }, () => rng.int(30)),
+    labels: Float32Array.from({ length: 100 }, () => rng.int(2)),
+  };
+  const results = [];
+  for (const backend of ["cpu", "wasm"] as const) {
+    await initBackend({ backend });
+    for (const off of [false, true]) {
+      if (backend === "cpu" && off) continue;
+      disableWeightGradKernel(off);
+      const model = new NeuMF({ numUsers: 20, numItems: 30, factors: 4, layers: [16, 8, 4], embeddingInitStd: 0.3, seed: 3 });
+      const mlp = new MLP({ numUsers: 20, numItems: 30, layers: [10, 6], embeddingInitStd: 0.3, seed: 3 }); // widths not /4: tf-op path
+      results.push({ backend, off, neumf: model.lossAndGradients(batch, "bce"), mlp: mlp.lossAndGradients(batch, "bce") });
+      model.dispose();
+      mlp.dispose();
+      disableWeightGradKernel(false);
+    }
+  }
+  const ref = results[0]!;
+  for (const r of results.slice(1)) {
+    for (const key of ["neumf", "mlp"] as const) {
+      assert.ok(Math.abs(r[key].loss - ref[key].loss) < 1e-6, `${key} loss on ${r.backend}`);
+      for (const [name, g] of ref[key].grads) {
+        const other = r[key].grads.get(name)!.values;
+        for (let k = 0; k < g.values.length; k++) {
+          assert.ok(Math.abs(other[k]! - g.values[k]!) <= 1e-6 + 1e-4 * Math.abs(g.values[k]!), `${key} ${name}[${k}] on ${r.backend}${r.off ? " (kernel off)" : ""}: ${other[k]} vs cpu ${g.values[k]}`);
+        }
+      }
+    }
+  }
+});
