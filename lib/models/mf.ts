@@ -15,6 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Factors } from "./recommender";
 import type { GradMap, ParamSpec, WeightMap } from "./params";
 import type { PairBatch } from "./batch";
+import { gatherTable, pairProductGrad, scatterAddRows } from "./kernels/rows";
 import {
   COMMON_KEYS,
   TrainableModel,
@@ -91,8 +92,8 @@ export class MF extends TrainableModel<MFConfig> {
     const onesD = this.constant("onesD", () => tf.ones([d, 1])) as tf.Tensor2D;
     const rate = training ? this.cfg.embeddingDropout : 0;
 
-    let pu = tf.gatherND(table, batch.userRows) as tf.Tensor2D; // [rows, d]
-    let qi = tf.gatherND(table, batch.itemRows) as tf.Tensor2D;
+    let pu = gatherTable(table, batch.userRows); // [rows, d]
+    let qi = gatherTable(table, batch.itemRows);
     let mask: Float32Array | null = null; // [rows, 2, d]: masks of p_u and q_i side by side
     if (rate > 0) {
       mask = dropoutMask(this.dropoutRng, rows * 2 * d, rate);
@@ -105,7 +106,7 @@ export class MF extends TrainableModel<MFConfig> {
     if (this.cfg.biases) {
       const onesPair = this.constant("onesPair", () => tf.ones([2, 1])) as tf.Tensor2D;
       const mu = this.params.get(MF_WEIGHTS.globalBias);
-      const biasPair = tf.reshape(tf.gatherND(this.params.get(MF_WEIGHTS.bias), pairs), [rows, 2]) as tf.Tensor2D; // b_u, b_i
+      const biasPair = tf.reshape(gatherTable(this.params.get(MF_WEIGHTS.bias) as tf.Tensor2D, pairs), [rows, 2]) as tf.Tensor2D; // b_u, b_i
       logits = tf.add(tf.fused.matMul({ a: prod, b: onesD, bias: mu }), tf.matMul(biasPair, onesPair));
     } else {
       logits = tf.matMul(prod, onesD);
@@ -116,15 +117,22 @@ export class MF extends TrainableModel<MFConfig> {
       backward: (dz) => {
         const grads: GradMap = new Map();
         const dz3 = tf.reshape(dz, [rows, 1, 1]);
-        // d p_u = dz q_i and d q_i = dz p_u: gathering with the swapped pairs puts each vector's partner beside it.
-        let partner = tf.gatherND(table, batch.swapped!) as tf.Tensor3D;
-        if (mask) partner = tf.mul(partner, tf.tensor3d(swapHalves(mask, rows, d), [rows, 2, d]));
-        let dE = tf.mul(dz3, partner);
-        if (mask) dE = tf.mul(dE, tf.tensor3d(mask, [rows, 2, d]));
-        grads.set(MF_WEIGHTS.factors, tf.scatterND(pairs, dE, [numRows, d]));
+        // On wasm without dropout: one kernel from dz, p_u and q_i straight to the table gradient.
+        const fused = mask ? null : pairProductGrad(pairs, pu, qi, dz, null, numRows);
+        if (fused) {
+          grads.set(MF_WEIGHTS.factors, fused);
+        } else {
+          // d p_u = dz q_i and d q_i = dz p_u: gathering with the swapped pairs puts each vector's partner beside it.
+          let partner = tf.gatherND(table, batch.swapped!) as tf.Tensor3D;
+          if (mask) partner = tf.mul(partner, tf.tensor3d(swapHalves(mask, rows, d), [rows, 2, d]));
+          let dE = tf.mul(dz3, partner);
+          if (mask) dE = tf.mul(dE, tf.tensor3d(mask, [rows, 2, d]));
+          grads.set(MF_WEIGHTS.factors, tf.scatterND(pairs, dE, [numRows, d]));
+        }
         if (this.cfg.biases) {
           const onesPair3 = this.constant("onesPair3", () => tf.ones([1, 2, 1]));
-          grads.set(MF_WEIGHTS.bias, tf.scatterND(pairs, tf.mul(dz3, onesPair3), [numRows, 1]));
+          const dB = tf.mul(dz3, onesPair3);
+          grads.set(MF_WEIGHTS.bias, scatterAddRows(pairs, dB, numRows) ?? tf.scatterND(pairs, dB, [numRows, 1]));
           grads.set(MF_WEIGHTS.globalBias, tf.reshape(tf.sum(dz), [1]));
         }
         return grads;

@@ -25,6 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "./params";
 import type { PairBatch } from "./batch";
 import { weightGradient } from "./kernels/weight-grad";
+import { gatherTable as gather, pairProductGrad, reluGrad, scatterAddRows } from "./kernels/rows";
 import {
   COMMON_KEYS,
   TrainableModel,
@@ -181,14 +182,14 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
     const numRows = this.numUsers + this.numItems;
     const embRate = training ? this.cfg.embeddingDropout : 0;
     const denseRate = training ? this.cfg.denseDropout : 0;
-    /** Each branch: its output term [rows, width] for the output layer, and its backward (given d term). */
-    const branches: { term: tf.Tensor2D; outName: string; back: (dTerm: tf.Tensor2D, grads: GradMap, ones: tf.Tensor2D) => void }[] = [];
+    /** Each branch: its term for the output layer and its backward, given d term (computed on demand) and dz. */
+    const branches: { term: tf.Tensor2D; outName: string; back: (dTerm: () => tf.Tensor2D, grads: GradMap, ones: tf.Tensor2D, dz: tf.Tensor2D) => void }[] = [];
 
     if (this.branches.gmf !== null) {
       const f = this.branches.gmf;
       const table = p.get(W.gmfEmbedding) as tf.Tensor2D;
-      let pu = tf.gatherND(table, batch.userRows) as tf.Tensor2D; // [rows, f]
-      let qi = tf.gatherND(table, batch.itemRows) as tf.Tensor2D;
+      let pu = gather(table, batch.userRows); // [rows, f]
+      let qi = gather(table, batch.itemRows);
       let mask: Float32Array | null = null; // [rows, 2, f]: the masks of p_u and q_i side by side
       if (embRate > 0) {
         mask = dropoutMask(this.dropoutRng, rows * 2 * f, embRate);
@@ -199,11 +200,17 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
       branches.push({
         term: tf.mul(pu, qi), // p_u * q_i
         outName: W.outGmf,
-        back: (dProd, grads) => {
+        back: (dTerm, grads, _ones, dz) => {
+          // On wasm without dropout: one kernel from dz, w, p_u and q_i straight to the table gradient.
+          const fused = mask ? null : pairProductGrad(pairs, pu, qi, dz, p.get(W.outGmf), numRows);
+          if (fused) {
+            grads.set(W.gmfEmbedding, fused);
+            return;
+          }
           // d p_u = dProd * q_i and d q_i = dProd * p_u: the partner of each vector is the swapped gather.
           let partner = tf.gatherND(table, batch.swapped!) as tf.Tensor3D; // [rows, 2, f]
           if (mask) partner = tf.mul(partner, tf.tensor3d(swapHalves(mask, rows, f), [rows, 2, f]));
-          let dG = tf.mul(tf.reshape(dProd, [rows, 1, f]), partner);
+          let dG = tf.mul(tf.reshape(dTerm(), [rows, 1, f]), partner);
           if (mask) dG = tf.mul(dG, tf.tensor3d(mask, [rows, 2, f]));
           grads.set(W.gmfEmbedding, tf.scatterND(pairs, dG, [numRows, f]));
         },
@@ -213,7 +220,7 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
     if (this.branches.mlp !== null) {
       const layers = this.branches.mlp;
       const half = layers[0]! / 2;
-      let x3 = tf.gatherND(p.get(W.mlpEmbedding), pairs) as tf.Tensor3D; // [rows, 2, half]
+      let x3 = tf.reshape(gather(p.get(W.mlpEmbedding) as tf.Tensor2D, pairs), [rows, 2, half]) as tf.Tensor3D; // [rows, 2, half]
       let embMask: tf.Tensor3D | null = null;
       if (embRate > 0) {
         embMask = tf.tensor3d(dropoutMask(this.dropoutRng, rows * 2 * half, embRate), [rows, 2, half]);
@@ -234,13 +241,13 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
       branches.push({
         term: hs[hs.length - 1]!,
         outName: W.outMlp,
-        back: (dhLast, grads, ones) => {
-          let dh = dhLast;
+        back: (dTerm, grads, ones) => {
+          let dh = dTerm();
           for (let k = layers.length - 2; k >= 0; k--) {
             const m = masks[k];
             if (m) dh = tf.mul(dh, m);
             // relu'(a) = step(h): h = relu(a) (times a positive dropout scale) is > 0 exactly where a > 0.
-            const dA = tf.mul(dh, tf.step(hs[k + 1]!)) as tf.Tensor2D;
+            const dA = (reluGrad(dh, hs[k + 1]!) ?? tf.mul(dh, tf.step(hs[k + 1]!))) as tf.Tensor2D;
             // [h^T; 1] dA = [dW; db] in one product (a bias is a weight on a constant input 1).
             const joint = weightGradient(hs[k]!, dA, true) ?? tf.matMul(tf.concat([tf.transpose(hs[k]!), ones], 0), dA);
             this.setJoint(grads, [W.kernel(k), W.bias(k)], joint);
@@ -248,7 +255,7 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
           }
           let dX = tf.reshape(dh, [rows, 2, half]);
           if (embMask) dX = tf.mul(dX, embMask);
-          grads.set(W.mlpEmbedding, tf.scatterND(pairs, dX, [numRows, half]));
+          grads.set(W.mlpEmbedding, scatterAddRows(pairs, dX, numRows) ?? tf.scatterND(pairs, dX, [numRows, half]));
         },
       });
     }
@@ -270,7 +277,7 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
         for (const br of branches) {
           const w = p.get(br.outName);
           // d term = dz w^T, an outer product: a broadcast multiply (a matMul with inner size 1 is slow on wasm).
-          br.back(tf.mul(dz, tf.reshape(w, [1, w.shape[0]!])) as tf.Tensor2D, grads, ones);
+          br.back(() => tf.mul(dz, tf.reshape(w, [1, w.shape[0]!])) as tf.Tensor2D, grads, ones, dz);
         }
         return grads;
       },

@@ -5,7 +5,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { validate } from "../../lib/models/kernels/asm";
 import { weightGradModuleBytes, weightGradient, disableWeightGradKernel } from "../../lib/models/kernels/weight-grad";
-import { NeuMF, MLP } from "../../lib/models";
+import { NeuMF, MLP, MF } from "../../lib/models";
+import { disableRowKernels } from "../../lib/models/kernels/rows";
 import { Rng } from "../../lib/random";
 
 function rand(rows: number, cols: number, rng: Rng): tf.Tensor2D {
@@ -45,6 +46,7 @@ test("on wasm (padding, fused kernels) a model's loss and gradients equal the cp
     users: Int32Array.from({ length: 100 }, () => rng.int(20)),
     items: Int32Array.from({ length: 100 }, () => rng.int(30)),
     labels: Float32Array.from({ length: 100 }, () => rng.int(2)),
+    negItems: Int32Array.from({ length: 100 }, () => rng.int(30)),
   };
   const results = [];
   for (const backend of ["cpu", "wasm"] as const) {
@@ -52,17 +54,30 @@ test("on wasm (padding, fused kernels) a model's loss and gradients equal the cp
     for (const off of [false, true]) {
       if (backend === "cpu" && off) continue;
       disableWeightGradKernel(off);
+      disableRowKernels(off);
       const model = new NeuMF({ numUsers: 20, numItems: 30, factors: 4, layers: [16, 8, 4], embeddingInitStd: 0.3, seed: 3 });
       const mlp = new MLP({ numUsers: 20, numItems: 30, layers: [10, 6], embeddingInitStd: 0.3, seed: 3 }); // widths not /4: tf-op path
-      results.push({ backend, off, neumf: model.lossAndGradients(batch, "bce"), mlp: mlp.lossAndGradients(batch, "bce") });
-      model.dispose();
-      mlp.dispose();
+      const mf = new MF({ numUsers: 20, numItems: 30, factors: 8, seed: 3 });
+      const w = mf.getWeights();
+      w.get("mf.bias")!.values.forEach((_, k, a) => (a[k] = Math.cos(k)));
+      mf.setWeights(w);
+      results.push({
+        backend,
+        off,
+        neumf: model.lossAndGradients(batch, "bce"),
+        neumfBpr: model.lossAndGradients(batch, "bpr"),
+        mlp: mlp.lossAndGradients(batch, "bce"),
+        mf: mf.lossAndGradients(batch, "bce"),
+        mfBpr: mf.lossAndGradients(batch, "bpr"),
+      });
+      for (const m of [model, mlp, mf]) m.dispose();
       disableWeightGradKernel(false);
+      disableRowKernels(false);
     }
   }
   const ref = results[0]!;
   for (const r of results.slice(1)) {
-    for (const key of ["neumf", "mlp"] as const) {
+    for (const key of ["neumf", "neumfBpr", "mlp", "mf", "mfBpr"] as const) {
       assert.ok(Math.abs(r[key].loss - ref[key].loss) < 1e-6, `${key} loss on ${r.backend}`);
       for (const [name, g] of ref[key].grads) {
         const other = r[key].grads.get(name)!.values;

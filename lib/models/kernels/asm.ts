@@ -72,6 +72,9 @@ export const op = {
   f32x4Sub: [0xfd, ...uleb(0xe5)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   f32x4Div: [0xfd, ...uleb(0xe7)],
+  i32Load: (offset = 0): Code => [0x28, 2, ...uleb(offset)],
+  f32x4Gt: [0xfd, ...uleb(0x44)],
+  v128And: [0xfd, ...uleb(0x4e)],
   /** v128.const of four zero floats. */
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array(16).fill(0)],
   block: [0x02, 0x40],
@@ -160,4 +163,58 @@ export function instantiateOnBackend(backend: WasmBackendLike, bytes: Uint8Array
   if (!WebAssemblyApi.validate(bytes)) return "this JavaScript engine has no WebAssembly SIMD";
   const inst = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), { env: { memory } });
   return inst.exports as Record<string, KernelFn>;
+}
+
+/**
+ * A wasm-backend kernel whose body calls into a generated module: registers it once with TensorFlow.js, caches
+ * one compiled module per shape key, and remembers why it cannot run (then callers use tf ops).
+ */
+export class GeneratedKernel<Attrs extends object> {
+  private readonly modules = new Map<string, Record<string, KernelFn> | string>();
+  private registered = false;
+  disabled = false;
+
+  constructor(
+    readonly kernelName: string,
+    /** Module bytes for a shape key. */
+    private readonly build: (key: string) => Uint8Array,
+    /** The kernel body: allocate outputs with backend.makeOutput, call `fn` with byte offsets. */
+    private readonly body: (
+      backend: WasmBackendLike,
+      inputs: Record<string, { dataId: object; shape: number[]; dtype: string }>,
+      attrs: Attrs,
+      exports: (key: string) => Record<string, KernelFn>,
+    ) => { dataId: object; shape: number[]; dtype: "float32" } | { dataId: object; shape: number[]; dtype: "float32" }[],
+  ) {}
+
+  /** The module for `key` on the active backend, or why there is none. */
+  exportsFor(backend: WasmBackendLike, key: string): Record<string, KernelFn> | string {
+    let m = this.modules.get(key);
+    if (m === undefined) {
+      m = instantiateOnBackend(backend, this.build(key));
+      this.modules.set(key, m);
+    }
+    return m;
+  }
+
+  /** True when the kernel can run for `key` on the active backend (registering it on first use). */
+  ready(tfBackendName: string, backend: WasmBackendLike, key: string, register: (config: object) => void): boolean {
+    if (this.disabled || tfBackendName !== "wasm") return false;
+    if (typeof this.exportsFor(backend, key) === "string") return false;
+    if (!this.registered) {
+      this.registered = true;
+      register({
+        kernelName: this.kernelName,
+        backendName: "wasm",
+        kernelFunc: ({ inputs, attrs, backend: b }: { inputs: object; attrs: object; backend: object }) =>
+          this.body(b as WasmBackendLike, inputs as never, attrs as Attrs, (k) => this.exportsFor(b as WasmBackendLike, k) as Record<string, KernelFn>),
+      });
+    }
+    return true;
+  }
+}
+
+/** Byte offset of a tensor in the wasm heap. */
+export function heapOffset(backend: WasmBackendLike, t: { dataId: object }): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
 }
