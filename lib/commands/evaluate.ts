@@ -2,7 +2,6 @@
  * `recsys-lab evaluate`: evaluate a baseline (MostPopular or Random) on a dataset split, with the full-ranking
  * protocol (default) or the labelled sampled protocol, and print one JSON object.
  */
-import { loadDataset } from "../data/load";
 import { sampledCandidates } from "../data/sampling";
 import { leaveOneOut } from "../data/splits";
 import { evaluateFullRanking } from "../eval/full-ranking";
@@ -11,28 +10,25 @@ import { evaluateSampled } from "../eval/sampled";
 import { MostPopular, RandomRecommender } from "../models/baselines";
 import type { Recommender } from "../models/recommender";
 import { Rng } from "../random";
-import { type OptionSpec, UsageError, getFlag, getNumber, getString, parseArgs, printJson } from "./args";
+import { type OptionSpec, UsageError, getNumber, getString, parseArgs, printJson } from "./args";
+import { datasetOptions, loadDatasetFromOptions } from "./dataset-options";
 
 export const summary =
   "Evaluate a baseline (pop, random) on a dataset split: full ranking with training items masked (default) or the sampled paper-reproduction protocol; prints the metrics as JSON.";
 
 export const options: OptionSpec[] = [
-  { name: "dataset", help: "registry name, e.g. ml-100k, ml-1m, synthetic (required)" },
-  { name: "data-dir", help: "folder holding the dataset's files (default: $RECSYS_DATA_DIR/<name>, else datasets/cache/<name>)" },
-  { name: "offline", type: "boolean", help: "never download; fail with instructions when files are missing" },
+  ...datasetOptions(undefined),
   { name: "model", help: "baseline to evaluate (default pop)", choices: ["pop", "random"] },
   { name: "split", help: "loo: leave-one-out, each user's latest interaction held out, ties to the later row (default loo)", choices: ["loo"] },
   { name: "protocol", help: "full: rank every item, training items masked (default); sampled: 1 held-out + N sampled negatives", choices: ["full", "sampled"] },
   { name: "k", type: "integer", help: "cut-off of the @k metrics (default 10)" },
   { name: "negatives", type: "integer", help: "sampled protocol: negatives per held-out item (default 99)" },
-  { name: "seed", type: "integer", help: "seed of the Random model, the sampled negatives and a synthetic dataset (default 0)" },
+  { name: "seed", type: "integer", help: "seed of the Random model and the sampled negatives (default 0; the synthetic world has --data-seed)" },
 ];
 
 export async function run(argv: string[]): Promise<void> {
   const { options: o, positional } = parseArgs(argv, options, "evaluate");
   if (positional.length) throw new UsageError(`evaluate: unexpected argument '${positional[0]}'; options start with --`);
-  const name = getString(o, "dataset");
-  if (!name) throw new UsageError("evaluate: --dataset is required, e.g. --dataset ml-100k --data-dir path/to/ml-100k");
   const modelName = getString(o, "model", "pop");
   const protocol = getString(o, "protocol", "full");
   const k = getNumber(o, "k", 10);
@@ -44,11 +40,7 @@ export async function run(argv: string[]): Promise<void> {
   const rng = new Rng(seed);
 
   const started = performance.now();
-  const dataset = await loadDataset(name, {
-    dataDir: getString(o, "data-dir"),
-    download: !getFlag(o, "offline"),
-    ...(name === "synthetic" ? { seed } : {}),
-  });
+  const dataset = await loadDatasetFromOptions(o, "evaluate");
   const data = dataset.interactions;
   const split = leaveOneOut(data);
   const { train, test } = split;

@@ -9,7 +9,7 @@ import { FIXTURES, captureStdout, tmpDir } from "./helpers";
 const stats = async (argv: string[]) => JSON.parse(await captureStdout(() => run(argv)));
 
 test("data stats on the synthetic world needs no files and prints one JSON object", async () => {
-  const s = await stats(["stats", "--dataset", "synthetic", "--users", "120", "--items", "150", "--per-user", "10", "--seed", "3"]);
+  const s = await stats(["stats", "--dataset", "synthetic", "--users", "120", "--items", "150", "--per-user", "10", "--data-seed", "3"]);
   assert.equal(s.dataset, "synthetic");
   assert.equal(s.users, 120);
   assert.equal(s.items, 150);
