@@ -4,6 +4,7 @@ import { UsageError, usage } from "./commands/args";
 import * as data from "./commands/data";
 import * as evaluate from "./commands/evaluate";
 import * as info from "./commands/info";
+import * as train from "./commands/train";
 
 interface Command {
   summary: string;
@@ -11,7 +12,7 @@ interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { info, data, evaluate };
+const COMMANDS: Record<string, Command> = { info, data, evaluate, train };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

@@ -1,0 +1,139 @@
+/**
+ * `recsys-lab train`: train MF, GMF, MLP or NeuMF on a dataset's leave-one-out split with live progress, then
+ * print one JSON object with the final full-ranking and sampled HR@k / NDCG@k, train time and examples/s.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../backend";
+import { MODEL_NAMES, type ModelName, type ModelOptions, trainAndEvaluate } from "../experiments/train-and-evaluate";
+import { saveModel } from "../models/io";
+import type { LossName } from "../train/losses";
+import type { OptimizerName } from "../train/optimizers";
+import { type OptionSpec, type ParsedOptions, UsageError, getFlag, getNumber, getString, parseArgs, printJson } from "./args";
+import { datasetOptions, loadDatasetFromOptions } from "./dataset-options";
+
+export const summary =
+  "Train MF, GMF, MLP or NeuMF on a leave-one-out split with live progress; prints final full-ranking and sampled HR@k/NDCG@k, train time and examples/s as JSON.";
+
+export const options: OptionSpec[] = [
+  ...datasetOptions(undefined),
+  { name: "model", help: "model to train (default neumf)", choices: MODEL_NAMES },
+  { name: "epochs", type: "integer", help: "training epochs (default 10)" },
+  { name: "batch", type: "integer", help: "examples per batch (default 256)" },
+  { name: "lr", type: "number", help: "learning rate (default 0.001)" },
+  { name: "optimizer", help: "optimiser (default adam)", choices: ["adam", "adagrad", "sgd"] },
+  { name: "loss", help: "bce: implicit feedback with sampled negatives (default); bpr: pairwise; mse: explicit ratings (MF)", choices: ["bce", "bpr", "mse"] },
+  { name: "negatives", type: "integer", help: "sampled negatives per positive, resampled every epoch (default 4)" },
+  { name: "factors", type: "integer", help: "embedding size: MF latent dimension (default 32), GMF/NeuMF predictive factors (default 8)" },
+  { name: "layers", help: "MLP tower widths from its input, e.g. 64,32,16,8 (default; layers[0] = 2 x MLP embedding size)" },
+  { name: "dropout", type: "number", help: "dropout rate on embeddings and dense layers (default 0)" },
+  { name: "embedding-dropout", type: "number", help: "dropout on the looked-up embeddings (overrides --dropout)" },
+  { name: "dense-dropout", type: "number", help: "dropout on hidden dense layers (overrides --dropout)" },
+  { name: "l2", type: "number", help: "L2 weight decay on every weight, as PyTorch's weight_decay (default 0)" },
+  { name: "embedding-l2", type: "number", help: "L2 on embedding tables and biases (overrides --l2)" },
+  { name: "dense-l2", type: "number", help: "L2 on dense layers (overrides --l2)" },
+  { name: "seed", type: "integer", help: "one seed for split, sampling, order, initial weights and dropout (default 0)" },
+  { name: "k", type: "integer", help: "cut-off of HR@k and NDCG@k (default 10)" },
+  { name: "validation", type: "boolean", help: "carve a validation set from train, validate every epoch, keep the best epoch" },
+  { name: "patience", type: "integer", help: "stop after this many epochs without validation improvement (implies --validation)" },
+  { name: "save", help: "folder to save the trained model to (config.json + weights)" },
+  { name: "backend", help: "TensorFlow.js backend: auto, tensorflow, wasm or cpu (default: RECSYS_BACKEND or auto)" },
+  { name: "quiet", type: "boolean", help: "no progress output" },
+];
+
+export async function run(argv: string[]): Promise<void> {
+  const { options: o, positional } = parseArgs(argv, options, "train");
+  if (positional.length) throw new UsageError(`train: unexpected argument '${positional[0]}'; options start with --`);
+  const model = getString(o, "model", "neumf") as ModelName;
+  const loss = getString(o, "loss", "bce") as LossName;
+  const modelOptions = modelOptionsFrom(o, model);
+  const backend = await initBackend({ backend: getString(o, "backend"), verbose: !getFlag(o, "quiet") });
+  const dataset = await loadDatasetFromOptions(o, "train");
+  const epochs = getNumber(o, "epochs", 10);
+  const batchSize = getNumber(o, "batch", 256);
+  const k = getNumber(o, "k", 10);
+  const seed = getNumber(o, "seed", 0);
+  const patience = getNumber(o, "patience");
+  for (const [name, v, min] of [["epochs", epochs, 1], ["batch", batchSize, 1], ["k", k, 1]] as const) {
+    if (v < min) throw new UsageError(`train: --${name} must be at least ${min}, got ${v}`);
+  }
+  if (o.has("negatives") && loss !== "bce") throw new UsageError(`train: --negatives applies to --loss bce only (got --loss ${loss})`);
+
+  const started = performance.now();
+  const result = await trainAndEvaluate(dataset, {
+    model,
+    modelOptions,
+    epochs,
+    batchSize,
+    negatives: getNumber(o, "negatives"),
+    loss,
+    optimizer: { name: getString(o, "optimizer", "adam") as OptimizerName, learningRate: getNumber(o, "lr", 0.001) },
+    seed,
+    k,
+    validation: getFlag(o, "validation") || patience !== undefined,
+    patience,
+    progress: !getFlag(o, "quiet"),
+  });
+  const save = getString(o, "save");
+  if (save) await saveModel(result.model, save);
+  const last = result.history.epochs[result.history.epochs.length - 1]!;
+  printJson({
+    dataset: dataset.name,
+    model: result.model.className,
+    config: result.model.getConfig(),
+    backend: backend.backend,
+    split: "leave-one-out (latest interaction per user held out; ties in time: the later row)" + (result.split.validation ? "; validation: latest training interaction per user" : ""),
+    loss,
+    epochs: result.history.epochs.length,
+    batch: batchSize,
+    seed,
+    k,
+    finalTrainLoss: round(last.trainLoss),
+    best: result.history.best,
+    test: {
+      ...(result.test.full
+        ? { full: { protocol: "full ranking (all items; training items masked)", [`hr@${k}`]: round(result.test.full.hr), [`ndcg@${k}`]: round(result.test.full.ndcg) } }
+        : {}),
+      ...(result.test.sampled
+        ? { sampled: { protocol: result.test.sampled.protocol, [`hr@${k}`]: round(result.test.sampled.hr), [`ndcg@${k}`]: round(result.test.sampled.ndcg) } }
+        : {}),
+      ...(result.test.ratings ? { ratings: { rmse: round(result.test.ratings.rmse), mae: round(result.test.ratings.mae) } } : {}),
+      usersEvaluated: result.test.usersEvaluated,
+    },
+    history: result.history.epochs.map((e) => ({ epoch: e.epoch, trainLoss: round(e.trainLoss), ...(e.validation ? { validation: roundAll(e.validation) } : {}) })),
+    trainSeconds: round(result.trainSeconds),
+    examplesPerSecond: Math.round(result.examplesPerSecond),
+    totalSeconds: round((performance.now() - started) / 1000),
+    ...(save ? { savedTo: save } : {}),
+  });
+  result.model.dispose();
+  if (tf.memory().numTensors > 1000) process.stderr.write(`train: ${tf.memory().numTensors} tensors still live\n`);
+}
+
+/** Model options from the flags; a flag the model does not have is a usage error naming it. */
+function modelOptionsFrom(o: ParsedOptions, model: ModelName): Partial<ModelOptions> {
+  const dropout = getNumber(o, "dropout");
+  const l2 = getNumber(o, "l2");
+  const layers = getString(o, "layers");
+  if (layers !== undefined && (model === "mf" || model === "gmf")) throw new UsageError(`train: --layers applies to mlp and neumf, not ${model}`);
+  if (o.has("factors") && model === "mlp") throw new UsageError("train: --factors does not apply to mlp (its embedding size is layers[0] / 2); use --layers");
+  const parsedLayers = layers?.split(",").map((s) => Number(s.trim()));
+  if (parsedLayers && parsedLayers.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new UsageError(`train: --layers must be comma-separated positive integers, e.g. 64,32,16,8; got '${layers}'`);
+  }
+  return {
+    factors: getNumber(o, "factors"),
+    layers: parsedLayers,
+    embeddingDropout: getNumber(o, "embedding-dropout") ?? dropout,
+    denseDropout: getNumber(o, "dense-dropout") ?? dropout,
+    embeddingL2: getNumber(o, "embedding-l2") ?? l2,
+    denseL2: getNumber(o, "dense-l2") ?? l2,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+function roundAll(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)]));
+}
