@@ -1,6 +1,6 @@
 /**
  * Probe: A/B of a switch in the same process, alternating runs so both see the same machine load.
- *   node --import tsx bench/ab.ts [--switch fused-adam|padding|weight-grad|row-kernels|all-kernels] [--model neumf|mf] [--batches 256,1024,4096] [--rounds 4]
+ *   node --import tsx bench/ab.ts [--switch fused-adam|padding|weight-grad|row-kernels|glue-kernels|all-kernels] [--model neumf|mf] [--batches 256,1024,4096] [--rounds 4]
  * Prints the best examples/s of each arm per batch size.
  */
 import { initBackend } from "../lib/backend";
@@ -9,6 +9,7 @@ import { setRowPadding } from "../lib/models/batch";
 import { disableFusedAdam } from "../lib/train/wasm-adam";
 import { disableWeightGradKernel } from "../lib/models/kernels/weight-grad";
 import { disableRowKernels } from "../lib/models/kernels/rows";
+import { disableGlueKernels } from "../lib/models/kernels/glue";
 import { Rng } from "../lib/random";
 
 function arg(name: string, fallback: string): string {
@@ -26,7 +27,8 @@ async function main() {
     else if (sw === "padding") setRowPadding(on ? "auto" : "never");
     else if (sw === "weight-grad") disableWeightGradKernel(!on);
     else if (sw === "row-kernels") disableRowKernels(!on);
-    else if (sw === "all-kernels") (disableRowKernels(!on), disableWeightGradKernel(!on), disableFusedAdam(!on));
+    else if (sw === "glue-kernels") disableGlueKernels(!on);
+    else if (sw === "all-kernels") (disableRowKernels(!on), disableWeightGradKernel(!on), disableFusedAdam(!on), disableGlueKernels(!on));
     else throw new Error(`unknown switch ${sw}`);
   };
   for (const B of arg("batches", "256,1024,4096").split(",").map(Number)) {

@@ -14,7 +14,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Recommender } from "./recommender";
 import { ParamStore, type GradMap, type ParamSpec, type WeightMap } from "./params";
-import { checkIds, scoringBatch, uploadBatch, type DeviceBatch, type PairBatch, type TrainBatch } from "./batch";
+import { checkIds, scoringBatch, uploadBatch, type PairBatch, type TrainBatch } from "./batch";
+import { pointwiseLoss } from "./kernels/glue";
 import { Rng } from "../random";
 import { getLoss, type Loss, type LossName } from "../train/losses";
 import { Optimizer, type OptimizerOptions } from "../train/optimizers";
@@ -185,10 +186,17 @@ export abstract class TrainableModel<C extends ResolvedCommon = ResolvedCommon> 
       const b = uploadBatch(batch, this.numUsers, this.numItems, loss.pairwise, `${this.name}.trainStep`);
       const { logits, backward } = this.forward(b, true);
       const { z, expand } = loss.pairwise ? pairwiseDifference(logits, b.rows / 2) : { z: logits, expand: (d: tf.Tensor2D) => d };
-      const dz = tf.mul(loss.gradient(z, b.labels), b.weights) as tf.Tensor2D;
+      // dz = d(batch mean)/dz, and the running loss sum, in one kernel on wasm (kernels/glue.ts).
+      const previous = this.lossSum ?? tf.zeros([1, 1]);
+      const [dz, total] = pointwiseLoss(z, b.labels, b.weights, b.mask, previous, loss.name) ?? [
+        tf.mul(loss.gradient(z, b.labels), b.weights) as tf.Tensor2D,
+        tf.add(previous, tf.sum(tf.mul(b.mask, loss.value(z, b.labels)))) as tf.Tensor2D,
+      ];
       const grads = backward!(expand(dz));
       optimizer.step(this.params, grads, (name) => this.weightDecay(name));
-      this.accumulateLoss(loss, z, b);
+      tf.keep(total);
+      this.lossSum?.dispose();
+      this.lossSum = total;
     });
     this.lossExamples += batch.users.length;
   }
@@ -207,7 +215,7 @@ export abstract class TrainableModel<C extends ResolvedCommon = ResolvedCommon> 
       const { z, expand } = loss.pairwise ? pairwiseDifference(logits, b.rows / 2) : { z: logits, expand: (d: tf.Tensor2D) => d };
       const dz = tf.mul(loss.gradient(z, b.labels), b.weights) as tf.Tensor2D;
       const g = backward!(expand(dz));
-      const value = tf.div(tf.matMul(b.maskRow, loss.value(z, b.labels) as tf.Tensor2D), b.n);
+      const value = tf.div(tf.sum(tf.mul(b.mask, loss.value(z, b.labels))), b.n);
       return { value, grads: Object.fromEntries(g) as Record<string, tf.Tensor> };
     });
     try {
@@ -216,14 +224,6 @@ export abstract class TrainableModel<C extends ResolvedCommon = ResolvedCommon> 
       value.dispose();
       for (const g of Object.values(grads)) g.dispose();
     }
-  }
-
-  private accumulateLoss(loss: Loss, z: tf.Tensor2D, b: DeviceBatch): void {
-    const batchSum = tf.sum(tf.mul(tf.reshape(b.maskRow, [-1, 1]), loss.value(z, b.labels)));
-    const next = this.lossSum ? tf.add(this.lossSum, batchSum) : batchSum;
-    tf.keep(next);
-    this.lossSum?.dispose();
-    this.lossSum = next;
   }
 
   /** Mean training loss per example since the last call (one read-back), and how many examples that covers. */
@@ -257,7 +257,7 @@ export abstract class TrainableModel<C extends ResolvedCommon = ResolvedCommon> 
         const b = uploadBatch(batch, this.numUsers, this.numItems, loss.pairwise, `${this.name}.evaluateLoss`);
         const { logits } = this.forward(b, false);
         const z = loss.pairwise ? pairwiseDifference(logits, b.rows / 2).z : logits;
-        const s = tf.sum(tf.mul(tf.reshape(b.maskRow, [-1, 1]), loss.value(z, b.labels)));
+        const s = tf.sum(tf.mul(b.mask, loss.value(z, b.labels)));
         return total ? tf.add(total, s) : s;
       });
       total?.dispose();

@@ -110,8 +110,8 @@ export interface DeviceBatch extends PairBatch {
   labels: tf.Tensor2D;
   /** [targetRows, 1]: 1 / n on real rows, 0 on padding: the weight of each example in the batch mean. */
   weights: tf.Tensor2D;
-  /** [1, targetRows]: 1 on real rows, 0 on padding (sums per-example losses). */
-  maskRow: tf.Tensor2D;
+  /** [targetRows, 1]: 1 on real rows, 0 on padding (sums per-example losses). */
+  mask: tf.Tensor2D;
 }
 
 /**
@@ -126,9 +126,9 @@ export function uploadBatch(batch: TrainBatch, numUsers: number, numItems: numbe
   checkIds(where, "items", batch.items, numItems);
   const half = paddedRows(n);
   const weights = new Float32Array(half);
-  const maskRow = new Float32Array(half);
+  const mask = new Float32Array(half);
   weights.fill(1 / n, 0, n);
-  maskRow.fill(1, 0, n);
+  mask.fill(1, 0, n);
   let pairs: Int32Array;
   let swapped: Int32Array;
   let labels: Float32Array;
@@ -165,7 +165,7 @@ export function uploadBatch(batch: TrainBatch, numUsers: number, numItems: numbe
     itemRows: tf.tensor2d(itemRows, [rows, 1], "int32"),
     labels: tf.tensor2d(labels, [half, 1]),
     weights: tf.tensor2d(weights, [half, 1]),
-    maskRow: tf.tensor2d(maskRow, [1, half]),
+    mask: tf.tensor2d(mask, [half, 1]),
   };
 }
 

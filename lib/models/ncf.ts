@@ -25,6 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "./params";
 import type { PairBatch } from "./batch";
 import { weightGradient } from "./kernels/weight-grad";
+import { outputGrad } from "./kernels/glue";
 import { gatherTable as gather, pairProductGrad, reluGrad, scatterAddRows } from "./kernels/rows";
 import {
   COMMON_KEYS,
@@ -183,7 +184,7 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
     const embRate = training ? this.cfg.embeddingDropout : 0;
     const denseRate = training ? this.cfg.denseDropout : 0;
     /** Each branch: its term for the output layer and its backward, given d term (computed on demand) and dz. */
-    const branches: { term: tf.Tensor2D; outName: string; back: (dTerm: () => tf.Tensor2D, grads: GradMap, ones: tf.Tensor2D, dz: tf.Tensor2D) => void }[] = [];
+    const branches: { term: tf.Tensor2D; outName: string; back: (dTerm: () => tf.Tensor2D, grads: GradMap, ones: () => tf.Tensor2D, dz: tf.Tensor2D) => void }[] = [];
 
     if (this.branches.gmf !== null) {
       const f = this.branches.gmf;
@@ -249,7 +250,7 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
             // relu'(a) = step(h): h = relu(a) (times a positive dropout scale) is > 0 exactly where a > 0.
             const dA = (reluGrad(dh, hs[k + 1]!) ?? tf.mul(dh, tf.step(hs[k + 1]!))) as tf.Tensor2D;
             // [h^T; 1] dA = [dW; db] in one product (a bias is a weight on a constant input 1).
-            const joint = weightGradient(hs[k]!, dA, true) ?? tf.matMul(tf.concat([tf.transpose(hs[k]!), ones], 0), dA);
+            const joint = weightGradient(hs[k]!, dA, true) ?? tf.matMul(tf.concat([tf.transpose(hs[k]!), ones()], 0), dA);
             this.setJoint(grads, [W.kernel(k), W.bias(k)], joint);
             dh = tf.matMul(dA, tf.transpose(p.get(W.kernel(k))) as tf.Tensor2D);
           }
@@ -270,10 +271,11 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
       logits,
       backward: (dz) => {
         const grads: GradMap = new Map();
-        const ones = tf.ones([1, rows]) as tf.Tensor2D;
+        let onesRow: tf.Tensor2D | null = null; // only the tf-op fallbacks need it
+        const ones = () => (onesRow ??= tf.ones([1, rows]) as tf.Tensor2D);
         // [term_1^T; term_2^T; 1] dz = [d w_1; d w_2; d b]: the whole output layer's gradient in one product.
-        const stacked = tf.concat([...branches.map((br) => tf.transpose(br.term)), ones], 0);
-        this.setJoint(grads, [...branches.map((br) => br.outName), W.outBias], tf.matMul(stacked, dz));
+        const joint = outputGrad(branches.map((br) => br.term), dz) ?? tf.matMul(tf.concat([...branches.map((br) => tf.transpose(br.term)), ones()], 0), dz);
+        this.setJoint(grads, [...branches.map((br) => br.outName), W.outBias], joint);
         for (const br of branches) {
           const w = p.get(br.outName);
           // d term = dz w^T, an outer product: a broadcast multiply (a matMul with inner size 1 is slow on wasm).

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
+import { pack, unpack } from "./kernels/glue";
 
 /** Embedding tables (and per-row biases looked up with them) vs dense layers (kernels, biases, output layer). */
 export type ParamGroup = "embedding" | "dense";
@@ -149,9 +150,12 @@ export class ParamStore {
     if (!this.views) {
       const flat = this.flat!;
       const names = this.packedNames;
+      const shapes = names.map((n) => [...this.spec(n).shape]);
       const pieces = tf.tidy(() => {
-        const parts = names.length === 1 ? [flat] : tf.split(flat, names.map((n) => sizeOf(this.spec(n).shape)));
-        return parts.map((p, i) => tf.reshape(p, [...this.spec(names[i]!).shape]));
+        const fast = unpack(flat, shapes);
+        if (fast) return fast;
+        const parts = names.length === 1 ? [flat] : tf.split(flat, shapes.map(sizeOf));
+        return parts.map((p, i) => tf.reshape(p, shapes[i]!));
       });
       this.views = new Map(names.map((n, i) => [n, tf.keep(pieces[i]!)]));
     }
@@ -243,7 +247,7 @@ export class ParamStore {
     for (let k = 0; k < names.length; ) {
       const own = grads.get(names[k]!);
       if (own) {
-        pieces.push(tf.reshape(own, [-1]));
+        pieces.push(own);
         k++;
         continue;
       }
@@ -251,7 +255,7 @@ export class ParamStore {
       for (let j = names.length; j > k + 1; j--) {
         const joint = grads.get(jointKey(names.slice(k, j)));
         if (joint) {
-          pieces.push(tf.reshape(joint, [-1]));
+          pieces.push(joint);
           k = j;
           found = true;
           break;
@@ -259,7 +263,7 @@ export class ParamStore {
       }
       if (!found) throw new Error(`ParamStore.packedGradient: no gradient for weight '${names[k]}'`);
     }
-    return (pieces.length === 1 ? pieces[0]! : tf.concat(pieces)) as tf.Tensor1D;
+    return pack(pieces) ?? (tf.concat(pieces.map((p) => tf.reshape(p, [-1]))) as tf.Tensor1D);
   }
 
   /** Gradients of single weights from a GradMap, splitting joint entries (host copies; for tests and inspection). */

@@ -7,6 +7,8 @@ import { validate } from "../../lib/models/kernels/asm";
 import { weightGradModuleBytes, weightGradient, disableWeightGradKernel } from "../../lib/models/kernels/weight-grad";
 import { NeuMF, MLP, MF } from "../../lib/models";
 import { disableRowKernels } from "../../lib/models/kernels/rows";
+import { disableGlueKernels, pointwiseLoss } from "../../lib/models/kernels/glue";
+import { getLoss } from "../../lib/train/losses";
 import { Rng } from "../../lib/random";
 
 function rand(rows: number, cols: number, rng: Rng): tf.Tensor2D {
@@ -85,6 +87,58 @@ test("on wasm (padding, fused kernels) a model's loss and gradients equal the cp
           assert.ok(Math.abs(other[k]! - g.values[k]!) <= 1e-6 + 1e-4 * Math.abs(g.values[k]!), `${key} ${name}[${k}] on ${r.backend}${r.off ? " (kernel off)" : ""}: ${other[k]} vs cpu ${g.values[k]}`);
         }
       }
+    }
+  }
+});
+
+test("the one-pass loss kernel matches the tf-op loss and gradient, also at large logits", async () => {
+  await initBackend({ backend: "wasm" });
+  const zs = [-90, -20, -3, -0.4, 0, 0.3, 2, 17, 80];
+  const z = tf.tensor2d(zs, [zs.length, 1]);
+  const y = tf.tensor2d(zs.map((_, k) => k % 2), [zs.length, 1]);
+  const w = tf.fill([zs.length, 1], 1 / 7) as tf.Tensor2D;
+  const mask = tf.tensor2d(zs.map((_, k) => (k < 7 ? 1 : 0)), [zs.length, 1]);
+  for (const loss of ["bce", "bpr", "mse"] as const) {
+    const [dz, total] = pointwiseLoss(z, y, w, mask, tf.fill([1, 1], 0.5), loss)!;
+    const L = getLoss(loss);
+    const refDz = tf.mul(L.gradient(z, y), w).dataSync();
+    const refSum = 0.5 + tf.sum(tf.mul(mask, L.value(z, y))).dataSync()[0]!;
+    const got = dz.dataSync();
+    // float32 sigmoid(z) - 1 cancels for large z; the kernel works in double: compare with an absolute floor.
+    for (let k = 0; k < zs.length; k++) assert.ok(Math.abs(got[k]! - refDz[k]!) <= 1e-7 + 1e-5 * Math.abs(refDz[k]!), `${loss} dz at z=${zs[k]}: ${got[k]} vs ${refDz[k]}`);
+    assert.ok(Math.abs(total.dataSync()[0]! - refSum) <= 1e-5 * Math.max(1, refSum), `${loss} sum`);
+  }
+});
+
+test("training steps on wasm with and without the glue kernels agree (losses, weights)", async () => {
+  await initBackend({ backend: "wasm" });
+  const rng = new Rng(4);
+  const batches = Array.from({ length: 4 }, () => ({
+    users: Int32Array.from({ length: 100 }, () => rng.int(20)),
+    items: Int32Array.from({ length: 100 }, () => rng.int(30)),
+    labels: Float32Array.from({ length: 100 }, () => 1 + rng.int(5)),
+    negItems: Int32Array.from({ length: 100 }, () => rng.int(30)),
+  }));
+  const binary = batches.map((b) => ({ ...b, labels: b.labels.map((v) => (v > 3 ? 1 : 0)) }));
+  for (const [loss, data] of [["bce", binary], ["bpr", binary], ["mse", batches]] as const) {
+    const runs = [false, true].map((off) => {
+      const old = disableGlueKernels(off);
+      try {
+        const model = loss === "mse" ? new MF({ numUsers: 20, numItems: 30, factors: 8 }) : new NeuMF({ numUsers: 20, numItems: 30, factors: 4, layers: [16, 8] });
+        // SGD: Adam's normalised step would turn float-noise gradients (sigmoid(z) - 1 for large z) into full steps.
+        model.compile({ loss, optimizer: { name: "sgd", learningRate: 0.5 } });
+        for (const b of data) model.trainStep(b);
+        const result = { loss: model.takeLoss().loss, weights: model.getWeights() };
+        model.dispose();
+        return result;
+      } finally {
+        disableGlueKernels(old);
+      }
+    });
+    assert.ok(Math.abs(runs[0]!.loss - runs[1]!.loss) < 1e-5 * Math.max(1, Math.abs(runs[1]!.loss)), `${loss}: loss ${runs[0]!.loss} vs ${runs[1]!.loss}`);
+    for (const [name, w] of runs[1]!.weights) {
+      const a = runs[0]!.weights.get(name)!.values;
+      for (let k = 0; k < a.length; k++) assert.ok(Math.abs(a[k]! - w.values[k]!) < 1e-5, `${loss}: ${name}[${k}] ${a[k]} vs ${w.values[k]}`);
     }
   }
 });
