@@ -26,7 +26,7 @@ import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "
 import type { PairBatch } from "./batch";
 import { weightGradient } from "./kernels/weight-grad";
 import { outputGrad } from "./kernels/glue";
-import { gatherTable as gather, pairProductGrad, reluGrad, scatterAddRows } from "./kernels/rows";
+import { gatherTable as gather, outputGradient, pairProductGrad, reluGrad, scatterAddRows } from "./kernels/rows";
 import {
   COMMON_KEYS,
   TrainableModel,
@@ -274,7 +274,8 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
         let onesRow: tf.Tensor2D | null = null; // only the tf-op fallbacks need it
         const ones = () => (onesRow ??= tf.ones([1, rows]) as tf.Tensor2D);
         // [term_1^T; term_2^T; 1] dz = [d w_1; d w_2; d b]: the whole output layer's gradient in one product.
-        const joint = outputGrad(branches.map((br) => br.term), dz) ?? tf.matMul(tf.concat([...branches.map((br) => tf.transpose(br.term)), ones()], 0), dz);
+        const terms = branches.map((br) => br.term);
+        const joint = outputGradient(terms, dz) ?? outputGrad(terms, dz) ?? tf.matMul(tf.concat([...branches.map((br) => tf.transpose(br.term)), ones()], 0), dz);
         this.setJoint(grads, [...branches.map((br) => br.outName), W.outBias], joint);
         for (const br of branches) {
           const w = p.get(br.outName);

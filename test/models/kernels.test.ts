@@ -142,3 +142,29 @@ test("training steps on wasm with and without the glue kernels agree (losses, we
     }
   }
 });
+
+test("with dropout, wasm and cpu give the same loss and gradients (same seed, same masks)", async () => {
+  const rng = new Rng(5);
+  const batch = {
+    users: Int32Array.from({ length: 60 }, () => rng.int(20)), // < 64 rows: no padding, so both draw the same masks
+    items: Int32Array.from({ length: 60 }, () => rng.int(30)),
+    labels: Float32Array.from({ length: 60 }, () => rng.int(2)),
+  };
+  const results = [];
+  for (const backend of ["cpu", "wasm"] as const) {
+    await initBackend({ backend });
+    const neumf = new NeuMF({ numUsers: 20, numItems: 30, factors: 4, layers: [16, 8, 4], embeddingInitStd: 0.3, seed: 6, embeddingDropout: 0.2, denseDropout: 0.3 });
+    const mf = new MF({ numUsers: 20, numItems: 30, factors: 8, seed: 6, embeddingDropout: 0.25 });
+    results.push({ neumf: neumf.lossAndGradients(batch, "bce"), mf: mf.lossAndGradients(batch, "bce") });
+    neumf.dispose();
+    mf.dispose();
+  }
+  for (const key of ["neumf", "mf"] as const) {
+    const [cpu, wasm] = [results[0]![key], results[1]![key]];
+    assert.ok(Math.abs(cpu.loss - wasm.loss) < 1e-6, key);
+    for (const [name, g] of cpu.grads) {
+      const other = wasm.grads.get(name)!.values;
+      for (let k = 0; k < g.values.length; k++) assert.ok(Math.abs(other[k]! - g.values[k]!) <= 1e-6 + 1e-4 * Math.abs(g.values[k]!), `${key} ${name}[${k}]`);
+    }
+  }
+});

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { gatherRows, scatterAddRows, pairProductGrad, reluGrad, disableRowKernels } from "../../lib/models/kernels/rows";
+import { gatherRows, scatterAddRows, pairProductGrad, reluGrad, outputGradient, disableRowKernels } from "../../lib/models/kernels/rows";
 import { Rng } from "../../lib/random";
 
 function rand(shape: number[], rng: Rng): tf.Tensor {
@@ -58,6 +58,20 @@ test("reluGrad is dh where h > 0 (all sizes, including a scalar tail)", async ()
     const want = tf.mul(dh, tf.step(h)).dataSync();
     for (let k = 0; k < n; k++) assert.ok(got[k] === want[k] || (got[k] === 0 && want[k] === 0), `n=${n} [${k}]: ${got[k]} vs ${want[k]}`);
   }
+});
+
+test("outputGradient equals [t_1^T; t_2^T; 1] dz", async () => {
+  await initBackend({ backend: "wasm" });
+  const rng = new Rng(4);
+  for (const [rows, widths] of [[1, [4]], [37, [8, 8]], [300, [4, 12, 8]]] as const) {
+    const terms = widths.map((w) => rand([rows, w], rng) as tf.Tensor2D);
+    const dz = rand([rows, 1], rng) as tf.Tensor2D;
+    const got = outputGradient(terms, dz)!.dataSync();
+    const want = tf.matMul(tf.concat([...terms.map((t) => tf.transpose(t)), tf.ones([1, rows])], 0), dz).dataSync();
+    assert.equal(got.length, want.length);
+    for (let k = 0; k < got.length; k++) assert.ok(Math.abs(got[k]! - want[k]!) <= 1e-5 * (1 + Math.abs(want[k]!)), `${rows} ${widths}: [${k}] ${got[k]} vs ${want[k]}`);
+  }
+  assert.equal(outputGradient([rand([3, 6], rng) as tf.Tensor2D], rand([3, 1], rng) as tf.Tensor2D), null, "widths not /4 fall back");
 });
 
 test("off wasm, or when disabled, the kernels step aside (null)", async () => {

@@ -85,13 +85,15 @@ function register(): void {
       const yi = heap[py + i]!;
       let l: number;
       let g: number;
-      if (loss === "bce") {
-        // softplus(z) - y z, stable for large |z|; d/dz = sigmoid(z) - y
-        l = (zi > 0 ? zi + Math.log1p(Math.exp(-zi)) : Math.log1p(Math.exp(zi))) - yi * zi;
-        g = 1 / (1 + Math.exp(-zi)) - yi;
-      } else if (loss === "bpr") {
-        l = zi > 0 ? Math.log1p(Math.exp(-zi)) : -zi + Math.log1p(Math.exp(zi));
-        g = 1 / (1 + Math.exp(-zi)) - 1;
+      if (loss === "bce" || loss === "bpr") {
+        // With e = exp(-|z|): softplus(z) = max(z, 0) + log1p(e), sigmoid(z) = 1 / (1 + e) or e / (1 + e);
+        // bce: l = softplus(z) - y z, dl/dz = sigmoid(z) - y; bpr: l = softplus(-z) = softplus(z) - z, dl/dz = sigmoid(z) - 1.
+        const e = Math.exp(-Math.abs(zi));
+        const sp = (zi > 0 ? zi : 0) + Math.log1p(e);
+        const sig = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
+        const target = loss === "bce" ? yi : 1;
+        l = sp - target * zi;
+        g = sig - target;
       } else {
         l = (zi - yi) * (zi - yi);
         g = 2 * (zi - yi);

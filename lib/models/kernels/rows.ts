@@ -8,6 +8,7 @@
  *     the table gradient of the elementwise product u * v weighted by w (GMF's output layer; w = 1 for MF's dot
  *     product), in one pass instead of a gather of the swapped pairs, two broadcast multiplies and a scatter.
  *   reluGrad(dh, h)                             -> dh where h > 0, else 0                  (dh * step(h))
+ *   outputGradient(terms, dz)                   -> [sum_b terms_k[b] dz[b] ...; sum_b dz[b]] (the output layer)
  *
  * Why: the wasm backend's GatherNd and ScatterNd copy one float at a time, and its broadcasting multiplies take a
  * slow path; at batch 4096 these took ~1.5 ms of a NeuMF step (bench/profile-step.ts). Each kernel visits the rows
@@ -150,6 +151,44 @@ function reluModule(): Uint8Array {
   return moduleBytes([{ name: "run", params: [I32, I32, I32, I32], locals: [[3, I32]], body }]);
 }
 
+// output grad: out = [sum_b t0[b, :] dz[b]; sum_b t1[b, :] dz[b]; ...; sum_b dz[b]] for terms of widths w_k (multiples
+// of 4). params: dz, t0, t1, ..., out, rows; locals: b, pz, p0, p1, ...; v128 s, acc per 4 floats; f32 bias acc.
+function outputGradModule(widths: number[]): Uint8Array {
+  const t = widths.length;
+  const DZ = 0;
+  const T = (k: number) => 1 + k;
+  const OUT = 1 + t;
+  const ROWS = 2 + t;
+  const BB = 3 + t;
+  const PZ = 4 + t;
+  const P = (k: number) => 5 + t + k;
+  const nv = widths.map((w) => w / 4);
+  const totalV = nv.reduce((a, b) => a + b, 0);
+  const S = 5 + 2 * t;
+  const ACC = (k: number, c: number) => S + 1 + nv.slice(0, k).reduce((a, b) => a + b, 0) + c;
+  const BIAS = S + 1 + totalV;
+  const body: Code = [...op.get(DZ), ...op.set(PZ)];
+  for (let k = 0; k < t; k++) body.push(...op.get(T(k)), ...op.set(P(k)));
+  for (let k = 0; k < t; k++) for (let c = 0; c < nv[k]!; c++) body.push(...op.v128Zero, ...op.set(ACC(k, c)));
+  body.push(...op.i32(0), ...op.set(BB));
+  const inner: Code = [...op.get(PZ), ...op.f32Load(0), ...op.f32x4Splat, ...op.set(S)];
+  inner.push(...op.get(BIAS), ...op.get(PZ), ...op.f32Load(0), ...op.f32Add, ...op.set(BIAS));
+  for (let k = 0; k < t; k++) {
+    for (let c = 0; c < nv[k]!; c++) inner.push(...op.get(ACC(k, c)), ...op.get(P(k)), ...op.v128Load(16 * c), ...op.get(S), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(ACC(k, c)));
+    inner.push(...op.get(P(k)), ...op.i32(4 * widths[k]!), ...op.i32Add, ...op.set(P(k)));
+  }
+  inner.push(...op.get(PZ), ...op.i32(4), ...op.i32Add, ...op.set(PZ));
+  body.push(...loopWhile(BB, ROWS, 1, inner));
+  let o = 0;
+  for (let k = 0; k < t; k++) {
+    for (let c = 0; c < nv[k]!; c++) body.push(...op.get(OUT), ...op.get(ACC(k, c)), ...op.v128Store(4 * (o + 4 * c)));
+    o += widths[k]!;
+  }
+  body.push(...op.get(OUT), ...op.get(BIAS), ...op.f32Store(4 * o));
+  const params = Array.from({ length: 3 + t }, () => I32);
+  return moduleBytes([{ name: "run", params, locals: [[2 + t, I32], [1 + totalV, V128], [1, 0x7d]], body }]);
+}
+
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 const gatherKernel = new GeneratedKernel<{ d: number }>("RecsysGatherRows", (key) => gatherModule(Number(key)), (b, { table, ids }, { d }, ex) => {
@@ -182,7 +221,19 @@ const reluKernel = new GeneratedKernel<object>("RecsysReluGrad", () => reluModul
   return out;
 });
 
-export const ROW_KERNELS = { gather: gatherKernel, scatter: scatterKernel, pair: pairKernel, relu: reluKernel };
+const outputKernel = new GeneratedKernel<{ widths: number[] }>(
+  "RecsysOutputGradSimd",
+  (key) => outputGradModule(key.split(",").map(Number)),
+  (b, inputs, { widths }, ex) => {
+    const dz = inputs.dz!;
+    const out = b.makeOutput([widths.reduce((a, c) => a + c, 0) + 1, 1], "float32");
+    const terms = widths.map((_, k) => heapOffset(b, inputs[`t${k}`]!));
+    ex(widths.join(",")).run!(heapOffset(b, dz), ...terms, heapOffset(b, out), dz.shape[0]!);
+    return out;
+  },
+);
+
+export const ROW_KERNELS = { gather: gatherKernel, scatter: scatterKernel, pair: pairKernel, relu: reluKernel, output: outputKernel };
 
 /** Turn all row kernels off (true) or on. Returns the previous setting. */
 export function disableRowKernels(off: boolean): boolean {
@@ -229,4 +280,16 @@ export function reluGrad(dh: tf.Tensor, h: tf.Tensor): tf.Tensor | null {
 /** Rows of a table by ids (any shape): the SIMD kernel on wasm, gatherND elsewhere. Result [ids.size, dim]. */
 export function gatherTable(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor2D {
   return gatherRows(table, ids) ?? (tf.reshape(tf.gatherND(table, tf.reshape(ids, [-1, 1])), [ids.size, table.shape[1]]) as tf.Tensor2D);
+}
+
+/**
+ * The output layer's gradient [sum_b terms[k][b, :] dz[b] for each k; sum_b dz[b]] ([sum of widths + 1, 1]) in one
+ * SIMD pass, or null (widths must be multiples of 4). terms: [rows, w_k]; dz: [rows, 1].
+ */
+export function outputGradient(terms: tf.Tensor2D[], dz: tf.Tensor2D): tf.Tensor2D | null {
+  const widths = terms.map((t) => t.shape[1]);
+  if (widths.some((w) => w % 4 !== 0) || !ready(outputKernel, widths.join(","))) return null;
+  const inputs: tf.NamedTensorMap = { dz };
+  terms.forEach((t, k) => (inputs[`t${k}`] = t));
+  return run(outputKernel.kernelName, inputs, { widths }) as tf.Tensor2D;
 }
