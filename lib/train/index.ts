@@ -9,5 +9,3 @@ export { LOSSES, getLoss } from "./losses";
 export type { Loss, LossName } from "./losses";
 export { Optimizer, resolveOptimizerOptions } from "./optimizers";
 export type { OptimizerName, OptimizerOptions, ResolvedOptimizerOptions } from "./optimizers";
-export { trainRun, makeModel, MODEL_KINDS } from "./run";
-export type { ModelKind, TrainRunOptions, TrainRunResult } from "./run";
