@@ -2,9 +2,9 @@
  * What MF, GMF, MLP and NeuMF share: the Recommender contract (score, scoreAll), a training step with a
  * hand-written backward pass (no autodiff tape), the loss running on the backend, weight access and disposal.
  *
- * A subclass declares its weights (`paramSpecs`) and writes `forward(pairs, ...)`, which returns the logits and,
- * when training, a `backward(dLogits)` closure giving the gradient of every weight. The gradient of every model is
- * checked against finite differences in test/models/gradients.test.ts.
+ * A subclass declares its weights (ParamSpecs, passed to this constructor) and writes `forward(batch, training)`,
+ * which returns the logits and, when training, a `backward(dLogits)` closure giving the gradient of every weight.
+ * The gradient of every model is checked against finite differences in test/models/gradients.test.ts.
  *
  * Training:
  *   model.compile({ loss: "bce", optimizer: { name: "adam", learningRate: 1e-3 } });

@@ -10,8 +10,8 @@
  * (the paper's MLP embedding size is layers[0] / 2), then dense layers 64->32->16->8.
  *
  * Why by hand: on the wasm backend a training step is bounded by the number of kernels and by a few slow kernel
- * shapes, not by arithmetic (DESIGN.md; bench/probe-kernels.ts). Autodiff of the same model ran ~340 kernels per
- * step with Adam; this step runs about 60 (bench/train.ts prints the count). Choices, each measured:
+ * shapes, not by arithmetic (DESIGN.md; bench/probe-kernels.ts). Autodiff of the same model ran ~305-340 kernels
+ * per step with Adam; this step runs 48 on wasm (bench/train.ts prints the count). Choices, each measured:
  * - both embeddings of a pair come from one gatherND over a table of users + items (see batch.ts); the MLP input is
  *   that [rows, 2, d] block reshaped, so there is no concat before the first layer;
  * - dense layers are fused matMul + bias + relu; the output layer is one fused matMul per branch;
@@ -19,7 +19,10 @@
  *   on wasm that product is one SIMD kernel reading X and dZ in place (kernels/weight-grad.ts), elsewhere a
  *   transpose, a concat and a matMul (matMul with transposeA takes a slow path on wasm);
  * - the loss has its own gradient (lib/train/losses.ts) and the optimiser updates all small weights as one
- *   vector (lib/train/optimizers.ts).
+ *   vector (lib/train/optimizers.ts);
+ * - on wasm, gathers, scatters, the GMF backward, relu backward, the output layer's gradient, the loss and Adam
+ *   run as small WebAssembly SIMD or heap kernels (./kernels), each tested against the tf ops it replaces, which
+ *   remain the path on every other backend.
  */
 import * as tf from "@tensorflow/tfjs";
 import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "./params";
