@@ -2,6 +2,7 @@
 /** The `recsys-lab` command: one subcommand per job, each printing one JSON object as its result on stdout. */
 import { UsageError, usage } from "./commands/args";
 import * as data from "./commands/data";
+import * as demo from "./commands/demo";
 import * as evaluate from "./commands/evaluate";
 import * as info from "./commands/info";
 import * as train from "./commands/train";
@@ -12,7 +13,7 @@ interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { info, data, evaluate, train };
+const COMMANDS: Record<string, Command> = { demo, info, data, evaluate, train };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

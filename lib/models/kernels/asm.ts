@@ -118,13 +118,13 @@ export function moduleBytes(functions: FunctionDef[]): Uint8Array {
   const types = section(1, vec(functions.map(typeOf)));
   const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(0)]]));
   const funcs = section(3, vec(functions.map((_, i) => uleb(i))));
-  const exports = section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
+  const exportSection = section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
   const bodies = functions.map((f) => {
     const code = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.body, ...op.end];
     return [...uleb(code.length), ...code];
   });
   const code = section(10, vec(bodies));
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exportSection, ...code]);
 }
 
 /** The few WebAssembly JS-API members used here (the project's TypeScript lib has no WebAssembly typings). */
