@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend, parseBackendName } from "../lib/backend";
+import { nativeBackendLoads } from "./native";
 
 test("parseBackendName accepts names and aliases and lists the valid ones otherwise", () => {
   assert.equal(parseBackendName("auto"), "auto");
@@ -13,12 +14,7 @@ test("parseBackendName accepts names and aliases and lists the valid ones otherw
 test("auto picks the best backend that starts and says why better ones were skipped", async () => {
   const info = await initBackend({ backend: "auto" });
   assert.equal(tf.getBackend(), info.backend);
-  let loadsNative = true;
-  try {
-    require("@tensorflow/tfjs-node");
-  } catch {
-    loadsNative = false;
-  }
+  const loadsNative = nativeBackendLoads();
   if (loadsNative) {
     assert.equal(info.backend, "tensorflow");
   } else {
@@ -29,12 +25,7 @@ test("auto picks the best backend that starts and says why better ones were skip
 });
 
 test("an explicit request that cannot start is an error, not a silent fallback", async () => {
-  let loadsNative = true;
-  try {
-    require("@tensorflow/tfjs-node");
-  } catch {
-    loadsNative = false;
-  }
+  const loadsNative = nativeBackendLoads();
   if (loadsNative) {
     const info = await initBackend({ backend: "tensorflow" });
     assert.equal(info.backend, "tensorflow");

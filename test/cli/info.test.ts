@@ -3,26 +3,18 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { loadFaiss } from "../../lib/retrieval/faiss-loader";
+import { nativeBackendLoads } from "../native";
 
 const ROOT = path.join(__dirname, "..", "..");
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(ROOT, "dist", "cli.js"), ...args], { encoding: "utf8", env: { ...process.env, RECSYS_BACKEND: "" } });
-
-function nativeLoads(): boolean {
-  try {
-    require("@tensorflow/tfjs-node");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test("recsys-lab info prints one JSON object with version, backend, tfjs version, faiss and CPU count", () => {
   const r = cli("info");
   assert.equal(r.status, 0, r.stderr);
   const info = JSON.parse(r.stdout);
   assert.equal(info.version, require(path.join(ROOT, "package.json")).version);
-  assert.equal(info.backend, nativeLoads() ? "tensorflow" : "wasm");
+  assert.equal(info.backend, nativeBackendLoads() ? "tensorflow" : "wasm");
   assert.match(info.tfjsVersion, /^\d+\.\d+\.\d+$/);
   assert.equal(info.faiss, loadFaiss().module !== null);
   assert.equal(typeof info.cpus, "number");
