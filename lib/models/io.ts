@@ -5,6 +5,7 @@
  *   weights.bin   every weight as little-endian float32, in manifest order
  * Loading rebuilds the model from its config and puts the weights back, so scores are bit-identical.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { WeightMap } from "./params";
@@ -45,11 +46,31 @@ export async function saveModel(model: TrainableModel, dir: string): Promise<voi
   }
   const all = new Float32Array(offset);
   for (const e of manifest) all.set(weights.get(e.name)!.values, e.offset);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const config = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, className: model.className, config: model.getConfig() };
-  await fs.promises.writeFile(path.join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
-  await fs.promises.writeFile(path.join(dir, "weights.json"), JSON.stringify(manifest, null, 1) + "\n");
-  await fs.promises.writeFile(path.join(dir, "weights.bin"), littleEndianBytes(all));
+  const bin = littleEndianBytes(all);
+  const config = {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    className: model.className,
+    config: model.getConfig(),
+    weightsSha256: createHash("sha256").update(bin).digest("hex"),
+  };
+  // Written into a temporary folder beside the target and renamed into place: a crash never leaves half a model.
+  const target = path.resolve(dir);
+  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  const tmp = await fs.promises.mkdtemp(`${target}.tmp-`);
+  try {
+    await fs.promises.writeFile(path.join(tmp, "config.json"), JSON.stringify(config, null, 2) + "\n");
+    await fs.promises.writeFile(path.join(tmp, "weights.json"), JSON.stringify(manifest, null, 1) + "\n");
+    await fs.promises.writeFile(path.join(tmp, "weights.bin"), bin);
+    const old = `${tmp}-old`;
+    const existed = fs.existsSync(target);
+    if (existed) await fs.promises.rename(target, old);
+    await fs.promises.rename(tmp, target);
+    if (existed) await fs.promises.rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** Rebuild a model saved by saveModel. */
@@ -66,6 +87,7 @@ export async function loadModel(dir: string): Promise<AnyModel> {
     version?: number;
     className?: string;
     config?: object;
+    weightsSha256?: string;
   };
   if (config.format !== MODEL_FORMAT) throw new Error(`loadModel: ${dir}/config.json is not a ${MODEL_FORMAT} file (format: ${config.format})`);
   if (config.version !== MODEL_FORMAT_VERSION) {
@@ -75,6 +97,9 @@ export async function loadModel(dir: string): Promise<AnyModel> {
   if (!make) throw new Error(`loadModel: unknown model class '${config.className}'. Valid: ${Object.keys(MODEL_CLASSES).join(", ")}`);
   const manifest = JSON.parse((await read("weights.json")).toString("utf8")) as ManifestEntry[];
   const bytes = await read("weights.bin");
+  if (config.weightsSha256 !== undefined && createHash("sha256").update(bytes).digest("hex") !== config.weightsSha256) {
+    throw new Error(`loadModel: ${path.join(dir, "weights.bin")} does not match the checksum in config.json (corrupted or replaced); save the model again`);
+  }
   const all = fromLittleEndian(bytes);
   const weights: WeightMap = new Map();
   for (const e of manifest) {

@@ -116,3 +116,29 @@ test("load explains bad folders", async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("save replaces a previous model atomically, leaves no temporary folders, and load detects corrupted weights", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-lab-io-"));
+  try {
+    const where = path.join(dir, "model");
+    const a = new MF({ numUsers: 4, numItems: 5, factors: 2, seed: 1 });
+    const b = new MF({ numUsers: 4, numItems: 5, factors: 2, seed: 2 });
+    await saveModel(a, where);
+    await saveModel(b, where); // overwrite
+    assert.deepEqual(fs.readdirSync(dir), ["model"], "no temporary or backup folders left");
+    const loaded = await loadModel(where);
+    const u = Int32Array.of(0, 1, 3);
+    const i = Int32Array.of(4, 0, 2);
+    assert.deepEqual(Array.from(await loaded.score(u, i)), Array.from(await b.score(u, i)));
+    loaded.dispose();
+    const bin = path.join(where, "weights.bin");
+    const bytes = fs.readFileSync(bin);
+    bytes[5] = bytes[5]! ^ 0xff;
+    fs.writeFileSync(bin, bytes);
+    await assert.rejects(loadModel(where), /weights\.bin does not match the checksum in config\.json/);
+    a.dispose();
+    b.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
