@@ -11,6 +11,7 @@ import * as path from "path";
 import { Readable, Transform, type TransformCallback } from "stream";
 import { pipeline } from "stream/promises";
 import { extractZip } from "./zip";
+import { createProgress } from "../progress";
 
 /** Called as bytes arrive (total is undefined when the server does not say), and once more with done = true. */
 export type ProgressReporter = (received: number, total: number | undefined, done: boolean) => void;
@@ -121,26 +122,21 @@ function reporter(option: boolean | ProgressReporter | undefined, url: string): 
   return stderrProgress(url);
 }
 
-/** "Downloading <url>: 12.3 / 45.0 MB (27%)": redrawn in place on a terminal, a line per 10% otherwise. */
+/**
+ * "Downloading <url>: 12.3 / 45.0 MB (27%)" on the shared progress line (lib/progress.ts: redrawn in place on a
+ * terminal, an updating display in a notebook, throttled lines in logs), redrawn at most every 100 ms.
+ */
 export function stderrProgress(label: string): ProgressReporter {
-  const tty = Boolean(process.stderr.isTTY);
+  const line = createProgress();
   let lastDraw = 0;
-  let lastTenth = -1;
   const mb = (n: number) => (n / 1e6).toFixed(1);
   return (received, total, done) => {
     const text = `Downloading ${label}: ${mb(received)}${total ? ` / ${mb(total)} MB (${Math.floor((100 * received) / total)}%)` : " MB"}`;
-    if (tty) {
-      const now = Date.now();
-      if (done || now - lastDraw > 100) {
-        lastDraw = now;
-        process.stderr.write(`\r${text}${done ? "\n" : ""}`);
-      }
-      return;
-    }
-    const tenth = total ? Math.floor((10 * received) / total) : Math.floor(received / 10e6);
-    if (done || tenth > lastTenth) {
-      lastTenth = tenth;
-      process.stderr.write(`${text}\n`);
+    if (done) return line.done(text);
+    const now = Date.now();
+    if (now - lastDraw > 100) {
+      lastDraw = now;
+      line.update(text);
     }
   };
 }
