@@ -22,7 +22,17 @@ function findPython() {
   return null;
 }
 
-function install({ quiet = false } = {}) {
+/** True when the kernel is already registered for this checkout's tslab (re-registering costs about a second). */
+function registered() {
+  try {
+    const spec = JSON.parse(fs.readFileSync(path.join(jupyterPath, "kernels", "tslab", "kernel.json"), "utf8"));
+    return spec.argv[0] === tslab && fs.existsSync(tslab);
+  } catch {
+    return false;
+  }
+}
+
+function install({ quiet = false, force = false } = {}) {
   const python = findPython();
   if (!python) {
     throw new Error(
@@ -30,6 +40,10 @@ function install({ quiet = false } = {}) {
     );
   }
   if (!fs.existsSync(tslab)) throw new Error(`${tslab} is missing: run 'npm ci' first`);
+  if (!force && registered()) {
+    if (!quiet) console.log(`tslab kernel already registered in ${jupyterPath}/kernels`);
+    return { python, jupyterPath };
+  }
   const r = spawnSync(tslab, ["install", `--python=${python}`, `--binary=${tslab}`, `--prefix=${prefix}`], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`tslab install failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   if (!quiet) console.log(`tslab kernel registered in ${jupyterPath}/kernels (python: ${python})`);
@@ -40,7 +54,7 @@ module.exports = { install, findPython, jupyterPath };
 
 if (require.main === module) {
   try {
-    install();
+    install({ force: process.argv.includes("--force") });
   } catch (err) {
     console.error(`install-kernel: ${err.message}`);
     process.exit(1);
