@@ -6,10 +6,10 @@
 import { initBackend } from "../lib/backend";
 import { MF, NeuMF, type TrainBatch } from "../lib/models";
 import { setRowPadding } from "../lib/models/batch";
-import { disableFusedAdam } from "../lib/train/wasm-adam";
-import { disableWeightGradKernel } from "../lib/models/kernels/weight-grad";
-import { disableRowKernels } from "../lib/models/kernels/rows";
-import { disableGlueKernels } from "../lib/models/kernels/glue";
+import { disableFusedAdam } from "../lib/nn/kernels/adam";
+import { disableWeightGradKernel } from "../lib/nn/kernels/weight-grad";
+import { disableRowKernels } from "../lib/nn/kernels/rows";
+import { disableGlueKernels } from "../lib/nn/kernels/glue";
 import { Rng } from "../lib/random";
 
 function arg(name: string, fallback: string): string {

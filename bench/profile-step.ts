@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { MF, NeuMF, type TrainableModel, type TrainBatch } from "../lib/models";
+import { MF, NeuMF, type Model as TrainableModel, type TrainBatch } from "../lib/models";
 import { Rng } from "../lib/random";
 
 function arg(name: string, fallback: string): string {

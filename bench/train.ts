@@ -20,8 +20,8 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, tfVersion } from "../lib/backend";
-import { MF, NeuMF, type TrainableModel, type TrainBatch } from "../lib/models";
-import { embeddingLookup } from "../lib/models/embedding";
+import { MF, NeuMF, type Model as TrainableModel, type TrainBatch } from "../lib/models";
+import { embeddingLookup } from "../lib/nn/embedding";
 import { Rng } from "../lib/random";
 
 const NUM_USERS = 943;

@@ -11,6 +11,7 @@ export * from "./data";
 export * from "./eval";
 export { MostPopular, RandomRecommender } from "./models/baselines";
 export type { RandomRecommenderOptions } from "./models/baselines";
+export * from "./nn";
 export * from "./models";
 export * from "./train";
 export { MODEL_NAMES, createModel, trainAndEvaluate } from "./experiments/train-and-evaluate";

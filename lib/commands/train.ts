@@ -6,8 +6,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend";
 import { MODEL_NAMES, type ModelName, type ModelOptions, trainAndEvaluate } from "../experiments/train-and-evaluate";
 import { saveModel } from "../models/io";
-import type { LossName } from "../train/losses";
-import type { OptimizerName } from "../train/optimizers";
+import type { LossName } from "../nn/losses";
+import type { OptimizerName } from "../nn/optimizers";
 import { type OptionSpec, type ParsedOptions, UsageError, getFlag, getNumber, getString, parseArgs, printJson } from "./args";
 import { datasetOptions, loadDatasetFromOptions } from "./dataset-options";
 

@@ -11,13 +11,13 @@ import { carveValidation, leaveOneOut, type Split } from "../data/splits";
 import { evaluateFullRanking } from "../eval/full-ranking";
 import { evaluateRatings } from "../eval/rating";
 import { evaluateSampled } from "../eval/sampled";
-import type { TrainableModel } from "../models/base";
+import type { Model } from "../models/model";
 import { MF, type MFOptions } from "../models/mf";
 import { GMF, MLP, NeuMF, type GMFOptions, type MLPOptions, type NeuMFOptions } from "../models/ncf";
 import { Rng } from "../random";
 import type { Progress } from "../progress";
-import type { LossName } from "../train/losses";
-import type { OptimizerOptions } from "../train/optimizers";
+import type { LossName } from "../nn/losses";
+import type { OptimizerOptions } from "../nn/optimizers";
 import { implicitBatches, pairwiseBatches, ratingBatches } from "../train/sources";
 import { fit, type History } from "../train/trainer";
 import { lossValidation, rankingValidation } from "../train/validation";
@@ -32,7 +32,7 @@ export type ModelOptions = Omit<MFOptions, "numUsers" | "numItems"> &
   Omit<NeuMFOptions, "numUsers" | "numItems">;
 
 /** Build a model by name for a data set's sizes; options that the model does not have are an error. */
-export function createModel(name: ModelName, sizes: { numUsers: number; numItems: number }, options: Partial<ModelOptions> = {}): TrainableModel {
+export function createModel(name: ModelName, sizes: { numUsers: number; numItems: number }, options: Partial<ModelOptions> = {}): Model {
   const o = { ...dropUndefined(options), numUsers: sizes.numUsers, numItems: sizes.numItems };
   switch (name) {
     case "mf":
@@ -82,7 +82,7 @@ export interface TrainRunOptions {
 }
 
 export interface TrainRunResult {
-  model: TrainableModel;
+  model: Model;
   split: Split;
   history: History;
   /** Final test metrics: full ranking (default protocol) and sampled (paper reproduction); or ratings for "mse". */

@@ -15,6 +15,7 @@
  * mod 32) with copies of pair 0 whose weight is 0: they change no gradient and no loss.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { StepTargets } from "../nn/step";
 
 /** A batch as the data layer yields it (lib/data `Batch`), optionally with the negatives of pairwise losses. */
 export interface TrainBatch {
@@ -101,17 +102,50 @@ export function scoringBatch(users: Int32Array, items: Int32Array, numUsers: num
   };
 }
 
-/** Device tensors of one training batch. */
+/** Device tensors of one training batch: the pairs and the loss targets (see StepTargets). */
 export interface DeviceBatch extends PairBatch {
-  /** Real examples. */
-  n: number;
   swapped: tf.Tensor3D;
-  /** Pointwise: labels [rows, 1] (0 on padding); pairwise: unused zeros [rows / 2, 1]. */
-  labels: tf.Tensor2D;
-  /** [targetRows, 1]: 1 / n on real rows, 0 on padding: the weight of each example in the batch mean. */
-  weights: tf.Tensor2D;
-  /** [targetRows, 1]: 1 on real rows, 0 on padding (sums per-example losses). */
-  mask: tf.Tensor2D;
+  targets: StepTargets;
+}
+
+/** Checks a batch's lengths and ids against the model's sizes and the loss kind; errors name `where`. */
+export function checkBatch(batch: TrainBatch, numUsers: number, numItems: number, pairwise: boolean, where: string): void {
+  const n = batch.users.length;
+  if (n === 0) throw new Error(`${where}: empty batch`);
+  if (batch.items.length !== n) throw new Error(`${where}: batch has ${n} users but ${batch.items.length} items`);
+  checkIds(where, "users", batch.users, numUsers);
+  checkIds(where, "items", batch.items, numItems);
+  if (pairwise) {
+    const neg = batch.negItems;
+    if (!neg) throw new Error(`${where}: the pairwise loss needs batch.negItems (a negative item per example)`);
+    if (neg.length !== n) throw new Error(`${where}: batch has ${n} users but ${neg.length} negItems`);
+    checkIds(where, "negItems", neg, numItems);
+  } else {
+    if (!batch.labels) throw new Error(`${where}: the pointwise loss needs batch.labels`);
+    if (batch.labels.length !== n) throw new Error(`${where}: batch has ${n} users but ${batch.labels.length} labels`);
+  }
+}
+
+/**
+ * The (user, item) rows a loss scores for a batch, unpadded: pointwise, the batch's pairs; pairwise, the
+ * positives' pairs then the negatives' (so the logits reshape to [2, n]). Checks the batch first.
+ */
+export function scoredRows(batch: TrainBatch, numUsers: number, numItems: number, pairwise: boolean, where: string): { users: Int32Array; items: Int32Array } {
+  checkBatch(batch, numUsers, numItems, pairwise, where);
+  if (!pairwise) return { users: batch.users, items: batch.items };
+  return { users: concatInt(batch.users, batch.users), items: concatInt(batch.items, batch.negItems!) };
+}
+
+/** Loss targets as device tensors: n real examples padded with zero-weight rows up to `half` rows. */
+export function deviceTargets(batch: TrainBatch, half: number, pairwise: boolean): StepTargets {
+  const n = batch.users.length;
+  const weights = new Float32Array(half);
+  const mask = new Float32Array(half);
+  const labels = new Float32Array(half);
+  weights.fill(1 / n, 0, n);
+  mask.fill(1, 0, n);
+  if (!pairwise) labels.set(batch.labels!);
+  return { n, labels: tf.tensor2d(labels, [half, 1]), weights: tf.tensor2d(weights, [half, 1]), mask: tf.tensor2d(mask, [half, 1]) };
 }
 
 /**
@@ -119,35 +153,17 @@ export interface DeviceBatch extends PairBatch {
  * each padded, so scores reshape to [2, rows / 2].
  */
 export function uploadBatch(batch: TrainBatch, numUsers: number, numItems: number, pairwise: boolean, where: string): DeviceBatch {
-  const n = batch.users.length;
-  if (n === 0) throw new Error(`${where}: empty batch`);
-  if (batch.items.length !== n) throw new Error(`${where}: batch has ${n} users but ${batch.items.length} items`);
-  checkIds(where, "users", batch.users, numUsers);
-  checkIds(where, "items", batch.items, numItems);
-  const half = paddedRows(n);
-  const weights = new Float32Array(half);
-  const mask = new Float32Array(half);
-  weights.fill(1 / n, 0, n);
-  mask.fill(1, 0, n);
+  checkBatch(batch, numUsers, numItems, pairwise, where);
+  const half = paddedRows(batch.users.length);
   let pairs: Int32Array;
   let swapped: Int32Array;
-  let labels: Float32Array;
   if (pairwise) {
-    const neg = batch.negItems;
-    if (!neg) throw new Error(`${where}: the pairwise loss needs batch.negItems (a negative item per example)`);
-    if (neg.length !== n) throw new Error(`${where}: batch has ${n} users but ${neg.length} negItems`);
-    checkIds(where, "negItems", neg, numItems);
     const pos = pairIndices(batch.users, batch.items, numUsers, half);
-    const ng = pairIndices(batch.users, neg, numUsers, half);
+    const ng = pairIndices(batch.users, batch.negItems!, numUsers, half);
     pairs = concatInt(pos.pairs, ng.pairs);
     swapped = concatInt(pos.swapped, ng.swapped);
-    labels = new Float32Array(half);
   } else {
-    if (!batch.labels) throw new Error(`${where}: the pointwise loss needs batch.labels`);
-    if (batch.labels.length !== n) throw new Error(`${where}: batch has ${n} users but ${batch.labels.length} labels`);
     ({ pairs, swapped } = pairIndices(batch.users, batch.items, numUsers, half));
-    labels = new Float32Array(half);
-    labels.set(batch.labels);
   }
   const rows = pairwise ? 2 * half : half;
   const userRows = new Int32Array(rows);
@@ -157,15 +173,12 @@ export function uploadBatch(batch: TrainBatch, numUsers: number, numItems: numbe
     itemRows[r] = pairs[2 * r + 1]!;
   }
   return {
-    n,
     rows,
     pairs: tf.tensor3d(pairs, [rows, 2, 1], "int32"),
     swapped: tf.tensor3d(swapped, [rows, 2, 1], "int32"),
     userRows: tf.tensor2d(userRows, [rows, 1], "int32"),
     itemRows: tf.tensor2d(itemRows, [rows, 1], "int32"),
-    labels: tf.tensor2d(labels, [half, 1]),
-    weights: tf.tensor2d(weights, [half, 1]),
-    mask: tf.tensor2d(mask, [half, 1]),
+    targets: deviceTargets(batch, half, pairwise),
   };
 }
 

@@ -8,8 +8,8 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { WeightMap } from "./params";
-import type { TrainableModel } from "./base";
+import type { WeightMap } from "../nn/params";
+import type { Model } from "./model";
 import { MF, type MFOptions } from "./mf";
 import { GMF, MLP, NeuMF, type GMFOptions, type MLPOptions, type NeuMFOptions } from "./ncf";
 
@@ -35,7 +35,7 @@ interface ManifestEntry {
 }
 
 /** Write config.json, weights.json and weights.bin into `dir` (created if missing). */
-export async function saveModel(model: TrainableModel, dir: string): Promise<void> {
+export async function saveModel(model: Model, dir: string): Promise<void> {
   if (!(model.className in MODEL_CLASSES)) throw new Error(`saveModel: unknown model class '${model.className}'`);
   const weights = model.getWeights();
   const manifest: ManifestEntry[] = [];

@@ -13,21 +13,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Factors } from "./recommender";
-import type { GradMap, ParamSpec, WeightMap } from "./params";
+import type { GradMap, ParamSpec, WeightMap } from "../nn/params";
 import type { PairBatch } from "./batch";
-import { gatherTable, pairProductGrad, scatterAddRows } from "./kernels/rows";
-import {
-  COMMON_KEYS,
-  TrainableModel,
-  checkKnownKeys,
-  dropoutMask,
-  resolveCommon,
-  splitPairMask,
-  swapHalves,
-  type CommonOptions,
-  type ForwardResult,
-  type ResolvedCommon,
-} from "./base";
+import { gatherTable, pairProductGrad, scatterAddRows } from "../nn/kernels/rows";
+import { COMMON_KEYS, checkKnownKeys, resolveCommon, type CommonOptions, type ResolvedCommon } from "./options";
+import { HandWrittenModel, type ForwardResult } from "./hand-written";
+import { dropoutMask, splitPairMask, swapHalves } from "../nn/dropout";
 import { checkIds } from "./batch";
 
 export interface MFOptions extends CommonOptions {
@@ -70,7 +61,7 @@ function mfSpecs(cfg: MFConfig): ParamSpec[] {
   return specs;
 }
 
-export class MF extends TrainableModel<MFConfig> {
+export class MF extends HandWrittenModel<MFConfig> {
   readonly name = "MF";
   readonly className = "MF";
   private readonly constants: Record<string, tf.Tensor> = {};

@@ -25,23 +25,14 @@
  *   remain the path on every other backend.
  */
 import * as tf from "@tensorflow/tfjs";
-import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "./params";
+import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "../nn/params";
 import type { PairBatch } from "./batch";
-import { weightGradient } from "./kernels/weight-grad";
-import { outputGrad } from "./kernels/glue";
-import { gatherTable as gather, outputGradient, pairProductGrad, reluGrad, scatterAddRows } from "./kernels/rows";
-import {
-  COMMON_KEYS,
-  TrainableModel,
-  checkKnownKeys,
-  dropoutMask,
-  resolveCommon,
-  splitPairMask,
-  swapHalves,
-  type CommonOptions,
-  type ForwardResult,
-  type ResolvedCommon,
-} from "./base";
+import { weightGradient } from "../nn/kernels/weight-grad";
+import { outputGrad } from "../nn/kernels/glue";
+import { gatherTable as gather, outputGradient, pairProductGrad, reluGrad, scatterAddRows } from "../nn/kernels/rows";
+import { COMMON_KEYS, checkKnownKeys, resolveCommon, type CommonOptions, type ResolvedCommon } from "./options";
+import { HandWrittenModel, type ForwardResult } from "./hand-written";
+import { dropoutMask, splitPairMask, swapHalves } from "../nn/dropout";
 
 export interface GMFOptions extends CommonOptions {
   /** Size of the GMF user and item embeddings (the paper's predictive factors). Default 8. */
@@ -172,7 +163,7 @@ function ncfSpecs(numRows: number, b: Branches, std: number): ParamSpec[] {
 }
 
 /** GMF, MLP and NeuMF are this class with one or both branches. */
-abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }> extends TrainableModel<C> {
+abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }> extends HandWrittenModel<C> {
   private readonly branches: Branches;
 
   protected constructor(cfg: C, branches: Branches, weights?: WeightMap) {

@@ -5,7 +5,3 @@ export { implicitBatches, pairwiseBatches, ratingBatches } from "./sources";
 export type { ImplicitBatchesOptions } from "./sources";
 export { rankingValidation, lossValidation, rankingMetrics } from "./validation";
 export type { RankingValidationOptions, LossValidationOptions } from "./validation";
-export { LOSSES, getLoss } from "./losses";
-export type { Loss, LossName } from "./losses";
-export { Optimizer, resolveOptimizerOptions } from "./optimizers";
-export type { OptimizerName, OptimizerOptions, ResolvedOptimizerOptions } from "./optimizers";

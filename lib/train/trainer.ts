@@ -13,16 +13,24 @@
  * negatives and a fresh order every epoch, reproducibly). The model's own `seed` option drives its initial
  * weights and dropout; `fit`'s seed defaults to it, so one seed fixes the whole run.
  *
+ * Continuing: a model counts the epochs it was trained for (`epochsTrained`, saved with it). A second `fit` call
+ * numbers its epochs from there, so its sampling streams go on instead of repeating epoch 1's negatives, and it
+ * keeps the model's optimiser (and its moments) unless given a different one: fit(2 epochs) then fit(2 epochs)
+ * trains exactly as fit(4 epochs).
+ *
+ * Accepts any model that implements the training contract (lib/models/trainable.ts): the kit's hand-written
+ * models, AutodiffModel, a wrapped tf.layers model, or a class of your own.
+ *
  * Nothing is read back from the backend per step: the loss is summed on the backend and read when the progress
  * line is redrawn (at most a few times a second) and at the end of each epoch.
  */
-import type { TrainableModel } from "../models/base";
 import type { TrainBatch } from "../models/batch";
-import type { WeightMap } from "../models/params";
+import type { TrainableRecommender } from "../models/trainable";
+import type { WeightMap } from "../nn/params";
 import { Rng } from "../random";
 import { createProgress, type Progress } from "../progress";
-import type { LossName } from "./losses";
-import { Optimizer, type OptimizerOptions } from "./optimizers";
+import type { LossName } from "../nn/losses";
+import { Optimizer, resolveOptimizerOptions, type OptimizerOptions } from "../nn/optimizers";
 
 /** Where an epoch's batches come from. */
 export interface BatchSource {
@@ -40,7 +48,21 @@ export interface BatchSource {
 export type Metrics = Record<string, number>;
 
 /** Computes validation metrics for the model as it is now. */
-export type Validator = (model: TrainableModel, epoch: number) => Metrics | Promise<Metrics>;
+export type Validator = (model: TrainableRecommender, epoch: number) => Metrics | Promise<Metrics>;
+
+/**
+ * Training stopped because the loss became NaN or infinite. The best epoch's weights (when early stopping tracked
+ * one) were put back first, and the history up to the failure is attached.
+ */
+export class TrainingDivergedError extends Error {
+  constructor(
+    message: string,
+    readonly history: History,
+  ) {
+    super(message);
+    this.name = "TrainingDivergedError";
+  }
+}
 
 export interface EarlyStoppingOptions {
   /** Validation metric to watch, e.g. "ndcg@10" or "loss". */
@@ -93,7 +115,11 @@ export interface FitOptions {
   epochs?: number;
   /** Loss. Default: the batch source's, else "bce". */
   loss?: LossName;
-  /** Optimizer or its options. Default Adam, learning rate 0.001. A fresh optimizer (state) per fit call. */
+  /**
+   * Optimizer or its options. Default: the model's current optimiser when it has one (a second fit continues with
+   * its moments), else Adam with learning rate 0.001. Options that differ from the current optimiser's start a
+   * fresh one.
+   */
   optimizer?: Optimizer | OptimizerOptions;
   /** Seed of the per-epoch sampling and order. Default: the model's seed. */
   seed?: number;
@@ -114,7 +140,7 @@ export interface FitOptions {
 }
 
 /** Train `model` on `source` (see the module comment). Returns the history; the model keeps the final weights. */
-export async function fit(model: TrainableModel, source: BatchSource | BatchSource["epoch"], options: FitOptions = {}): Promise<History> {
+export async function fit(model: TrainableRecommender, source: BatchSource | BatchSource["epoch"], options: FitOptions = {}): Promise<History> {
   const started = performance.now();
   const src: BatchSource = typeof source === "function" ? { epoch: source } : source;
   const epochs = options.epochs ?? 10;
@@ -127,19 +153,26 @@ export async function fit(model: TrainableModel, source: BatchSource | BatchSour
   const mode = stopping ? stopping.mode ?? (/loss/i.test(stopping.monitor) ? "min" : "max") : "max";
   const patience = stopping?.patience ?? Infinity;
   const minDelta = stopping?.minDelta ?? 0;
-  const seed = options.seed ?? (model.getConfig() as { seed?: number }).seed ?? 0;
-  const rng = new Rng(seed);
+  const rng = new Rng(options.seed ?? model.seed ?? 0);
   const progress: Progress = options.progress === false ? createProgress({ silent: true }) : options.progress === true || options.progress === undefined ? createProgress() : options.progress;
 
-  const optimizer = options.optimizer instanceof Optimizer ? options.optimizer : new Optimizer(options.optimizer ?? {});
+  const optimizer = chooseOptimizer(model.optimizer, options.optimizer);
   model.compile({ loss: options.loss ?? src.loss ?? "bce", optimizer });
   model.takeLoss(); // start from an empty loss accumulator
 
   const history: History = { epochs: [], stoppedEarly: false, restoredBest: false, seconds: 0 };
   let bestWeights: WeightMap | null = null;
   let sinceBest = 0;
+  const first = model.epochsTrained;
+  const last = first + epochs;
+  const restoreBest = () => {
+    if (bestWeights && history.best && history.best.epoch !== history.epochs[history.epochs.length - 1]?.epoch) {
+      model.setWeights(bestWeights);
+      history.restoredBest = true;
+    }
+  };
 
-  for (let e = 0; e < epochs; e++) {
+  for (let e = first; e < last; e++) {
     const t0 = performance.now();
     let batch = 0;
     let examples = 0;
@@ -148,39 +181,39 @@ export async function fit(model: TrainableModel, source: BatchSource | BatchSour
       model.trainStep(b);
       batch++;
       examples += b.users.length;
-      options.onBatchEnd?.({ epoch: e + 1, epochs, batch, batchesPerEpoch: src.batchesPerEpoch, examples });
+      options.onBatchEnd?.({ epoch: e + 1, epochs: last, batch, batchesPerEpoch: src.batchesPerEpoch, examples });
       const now = performance.now();
-      if (now - lastDraw > 250) {
+      if (model.peekLoss && now - lastDraw > 250) {
         lastDraw = now;
-        const live = model.peekLoss().loss;
-        progress.update(progressLine(e + 1, epochs, batch, src.batchesPerEpoch, live, examples / ((now - t0) / 1000)));
+        progress.update(progressLine(e + 1, last, batch, src.batchesPerEpoch, model.peekLoss().loss, examples / ((now - t0) / 1000)));
       }
     }
     if (batch === 0) throw new Error(`fit: the batch source gave no batches in epoch ${e + 1}`);
     const { loss: trainLoss } = model.takeLoss();
     const trainSeconds = (performance.now() - t0) / 1000;
+    model.epochsTrained = e + 1;
     if (!Number.isFinite(trainLoss)) {
-      throw new Error(
+      restoreBest();
+      history.seconds = (performance.now() - started) / 1000;
+      progress.done(`stopped: the training loss became ${trainLoss} in epoch ${e + 1}`);
+      throw new TrainingDivergedError(
         `fit: the training loss became ${trainLoss} in epoch ${e + 1}; lower the learning rate (now ${optimizer.config.learningRate}) ` +
-          `or check the labels (loss '${model.loss?.name}')`,
+          `or check the labels (loss '${model.loss?.name}')` +
+          (history.restoredBest ? `. The weights of the best epoch (${history.best!.epoch}) were restored; the history is in error.history` : ". The history is in error.history"),
+        history,
       );
     }
     const record: EpochRecord = { epoch: e + 1, trainLoss, examples, trainSeconds, examplesPerSecond: examples / trainSeconds };
-    if (validators.length && ((e + 1) % validateEvery === 0 || e === epochs - 1)) {
+    if (validators.length && ((e - first + 1) % validateEvery === 0 || e === last - 1)) {
       const v0 = performance.now();
-      const metrics: Metrics = {};
-      for (const validate of validators) Object.assign(metrics, await validate(model, e + 1));
-      record.validation = metrics;
+      record.validation = await runValidators(validators, model, e + 1);
       record.validationSeconds = (performance.now() - v0) / 1000;
     }
     history.epochs.push(record);
 
     let stop = false;
     if (stopping && record.validation) {
-      const value = record.validation[stopping.monitor];
-      if (value === undefined || Number.isNaN(value)) {
-        throw new Error(`fit: earlyStopping.monitor '${stopping.monitor}' is not among the validation metrics (${Object.keys(record.validation).join(", ")})`);
-      }
+      const value = monitored(record.validation, stopping.monitor, e + 1);
       const better = !history.best || (mode === "max" ? value > history.best.value + minDelta : value < history.best.value - minDelta);
       if (better) {
         history.best = { epoch: e + 1, monitor: stopping.monitor, value };
@@ -191,26 +224,57 @@ export async function fit(model: TrainableModel, source: BatchSource | BatchSour
         stop = sinceBest >= patience;
       }
     }
-    progress.log(epochLine(record, epochs));
+    progress.log(epochLine(record, last));
     await options.onEpochEnd?.(record, history);
     if (stop) {
       history.stoppedEarly = true;
       break;
     }
   }
-  if (bestWeights && history.best && history.best.epoch !== history.epochs[history.epochs.length - 1]!.epoch) {
-    model.setWeights(bestWeights);
-    history.restoredBest = true;
-  }
+  restoreBest();
   history.seconds = (performance.now() - started) / 1000;
-  const last = history.epochs[history.epochs.length - 1]!;
+  const final = history.epochs[history.epochs.length - 1]!;
   progress.done(
     `done: ${history.epochs.length} epochs in ${history.seconds.toFixed(1)} s` +
       (history.best ? `; best ${history.best.monitor} ${fmt(history.best.value)} at epoch ${history.best.epoch}${history.restoredBest ? " (weights restored)" : ""}` : "") +
       (history.stoppedEarly ? "; stopped early" : "") +
-      `; last train loss ${fmt(last.trainLoss)}`,
+      `; last train loss ${fmt(final.trainLoss)}`,
   );
   return history;
+}
+
+/** The given optimiser; or the model's current one when the options (if any) match it; else a new one. */
+function chooseOptimizer(current: Optimizer | null, requested: Optimizer | OptimizerOptions | undefined): Optimizer {
+  if (requested instanceof Optimizer) return requested;
+  if (current && (requested === undefined || JSON.stringify(resolveOptimizerOptions(requested)) === JSON.stringify(current.config))) return current;
+  return new Optimizer(requested ?? {});
+}
+
+/** Every validator's metrics in one record; two validators reporting the same name is an error. */
+async function runValidators(validators: Validator[], model: TrainableRecommender, epoch: number): Promise<Metrics> {
+  const metrics: Metrics = {};
+  for (const [k, validate] of validators.entries()) {
+    const m = await validate(model, epoch);
+    for (const name of Object.keys(m)) {
+      if (name in metrics) {
+        throw new Error(`fit: validators ${k + 1} and an earlier one both report '${name}'; give one a prefix (e.g. rankingValidation(..., { prefix: "test " }))`);
+      }
+    }
+    Object.assign(metrics, m);
+  }
+  return metrics;
+}
+
+/** The monitored metric's value; a clear error when it is missing or NaN. */
+function monitored(validation: Metrics, monitor: string, epoch: number): number {
+  const value = validation[monitor];
+  if (value === undefined) {
+    throw new Error(`fit: earlyStopping.monitor '${monitor}' is not among the validation metrics (${Object.keys(validation).join(", ")})`);
+  }
+  if (Number.isNaN(value)) {
+    throw new Error(`fit: earlyStopping.monitor '${monitor}' is NaN in epoch ${epoch}; the validator returned no usable value (empty validation set, or NaN scores)`);
+  }
+  return value;
 }
 
 function fmt(x: number): string {

@@ -9,12 +9,17 @@ import { evaluateFullRanking } from "../eval/full-ranking";
 import { evaluateSampled } from "../eval/sampled";
 import type { RankingReport } from "../eval/report";
 import { Rng } from "../random";
-import type { LossName } from "./losses";
+import type { LossName } from "../nn/losses";
 import type { Metrics, Validator } from "./trainer";
 
 export interface RankingValidationOptions {
   /** Training interactions: masked in full ranking, and known positives for sampled candidates. Required. */
   train: Interactions;
+  /**
+   * Further interactions to mask in full ranking and to keep out of sampled candidates, e.g. the validation split
+   * when this validator watches the test set (so its last point equals the final test evaluation).
+   */
+  exclude?: readonly Interactions[];
   /** "full" (default: every item, the user's training items masked) or "sampled" (1 held-out + numNegatives). */
   protocol?: "full" | "sampled";
   /** Cut-off. Default 10. */
@@ -47,11 +52,13 @@ export function rankingValidation(validation: Interactions, options: RankingVali
   const k = options.k ?? 10;
   if (protocol === "full") {
     const prefix = options.prefix ?? "";
-    return async (model) => rankingMetrics(await evaluateFullRanking(model, validation, { train: options.train, k, users: options.users }), prefix);
+    return async (model) =>
+      rankingMetrics(await evaluateFullRanking(model, validation, { train: options.train, exclude: options.exclude, k, users: options.users }), prefix);
   }
   if (protocol !== "sampled") throw new Error(`rankingValidation: protocol must be 'full' or 'sampled', got '${protocol}'`);
   const prefix = options.prefix ?? "sampled ";
-  const negatives = sampledCandidates(options.train, validation, { numNegatives: options.numNegatives ?? 99, rng: new Rng(options.seed ?? 0) });
+  const known = options.exclude?.length ? Interactions.concat([options.train, ...options.exclude]) : options.train;
+  const negatives = sampledCandidates(known, validation, { numNegatives: options.numNegatives ?? 99, rng: new Rng(options.seed ?? 0) });
   return async (model) => rankingMetrics(await evaluateSampled(model, validation, { negatives, k }), prefix);
 }
 
@@ -81,6 +88,7 @@ export function lossValidation(validation: Interactions, options: LossValidation
   const known = options.train ? Interactions.concat([options.train, validation]) : validation;
   let cached: { loss: LossName; examples: ReturnType<typeof trainingExamples> & { negItems?: Int32Array } } | null = null;
   return (model) => {
+    if (!model.evaluateLoss) throw new Error(`lossValidation: model ${model.name} has no evaluateLoss method (see lib/models/trainable.ts)`);
     const loss = options.loss ?? model.loss?.name ?? "bce";
     if (!cached || cached.loss !== loss) {
       if (loss === "mse") {
@@ -96,7 +104,7 @@ export function lossValidation(validation: Interactions, options: LossValidation
     const parts = ex.negItems
       ? chunks(ex.users.length, batchSize).map(([s, e]) => ({ users: ex.users.subarray(s, e), items: ex.items.subarray(s, e), negItems: ex.negItems!.subarray(s, e) }))
       : [...batches(ex, { batchSize })];
-    return { [name]: model.evaluateLoss(parts, loss).loss };
+    return { [name]: model.evaluateLoss!(parts, loss).loss };
   };
 }
 

@@ -13,7 +13,7 @@ import { MF, GMF, MLP, NeuMF } from "../../lib/models";
 import { setRowPadding } from "../../lib/models/batch";
 import { Rng } from "../../lib/random";
 import { finiteDifferences, refLoss, to64, type RefConfig, type RefMasks } from "./reference";
-import type { TrainableModel } from "../../lib/models/base";
+import type { Model as TrainableModel } from "../../lib/models/model";
 
 const NU = 5;
 const NI = 7;

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { initBackend } from "../../lib/backend";
 import { MF, GMF, MLP, NeuMF, saveModel, loadModel, resolveNeuMFOptions, resolveMFOptions } from "../../lib/models";
-import type { TrainableModel } from "../../lib/models/base";
+import type { Model as TrainableModel } from "../../lib/models/model";
 import { Rng } from "../../lib/random";
 
 const NU = 9;

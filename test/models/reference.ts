@@ -2,7 +2,7 @@
  * Independent float64 references of the models and losses, written from the formulas (not from the library's
  * code), for gradient checks by central finite differences.
  */
-import type { WeightMap } from "../../lib/models/params";
+import type { WeightMap } from "../../lib/nn/params";
 
 export type Weights64 = Map<string, { shape: number[]; values: Float64Array }>;
 

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { MF, GMF, MLP, NeuMF, type TrainBatch } from "../../lib/models";
-import type { TrainableModel } from "../../lib/models/base";
-import type { LossName } from "../../lib/train/losses";
+import type { Model as TrainableModel } from "../../lib/models/model";
+import type { LossName } from "../../lib/nn/losses";
 import { Rng } from "../../lib/random";
 
 const NU = 6;

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { generateSynthetic, leaveOneOut } from "../../lib/data";
-import { MF, NeuMF, type WeightMap } from "../../lib/models";
+import { MF, NeuMF } from "../../lib/models";
+import type { WeightMap } from "../../lib/nn";
 import { fit, implicitBatches, pairwiseBatches, ratingBatches, rankingValidation, lossValidation, type Validator } from "../../lib/train";
 import type { Progress } from "../../lib/progress";
 

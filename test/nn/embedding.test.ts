@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { embeddingLookup } from "../lib/models/embedding";
-import { Rng } from "../lib/random";
+import { initBackend } from "../../lib/backend";
+import { embeddingLookup } from "../../lib/nn/embedding";
+import { Rng } from "../../lib/random";
 
 function randomTable(rows: number, dim: number, seed: number): tf.Tensor2D {
   const rng = new Rng(seed);

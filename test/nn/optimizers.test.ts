@@ -3,8 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { ParamStore, PACK_LIMIT, jointKey, type ParamSpec, type GradMap } from "../../lib/models/params";
-import { Optimizer, resolveOptimizerOptions } from "../../lib/train/optimizers";
+import { ParamStore, PACK_LIMIT, jointKey, type ParamSpec, type GradMap } from "../../lib/nn/params";
+import { Optimizer, resolveOptimizerOptions } from "../../lib/nn/optimizers";
 import { Rng } from "../../lib/random";
 
 const SPECS: ParamSpec[] = [
@@ -102,9 +102,22 @@ test("Adagrad matches tf.train.adagrad and SGD matches tf.train.sgd", async () =
 });
 
 test("optimizer options: defaults and checks", () => {
-  assert.deepEqual(resolveOptimizerOptions(), { name: "adam", learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, initialAccumulatorValue: 0.1 });
+  assert.deepEqual(resolveOptimizerOptions(), {
+    name: "adam",
+    learningRate: 0.001,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    initialAccumulatorValue: 0.1,
+    weightDecay: { embedding: 0, dense: 0 },
+  });
   assert.equal(resolveOptimizerOptions({ name: "adagrad" }).epsilon, 1e-7);
-  assert.throws(() => resolveOptimizerOptions({ name: "rmsprop" as never }), /unknown optimizer 'rmsprop'. Valid: adam, adagrad, sgd/);
+  assert.deepEqual(resolveOptimizerOptions({ name: "adamw" }).weightDecay, { embedding: 0.01, dense: 0.01 });
+  assert.deepEqual(resolveOptimizerOptions({ name: "adamw", weightDecay: { dense: 0.1 } }).weightDecay, { embedding: 0, dense: 0.1 });
+  assert.throws(() => resolveOptimizerOptions({ name: "adam", weightDecay: 0.1 }), /weightDecay \(decoupled\) applies to 'adamw' only; for coupled L2 set the model's embeddingL2/);
+  assert.throws(() => resolveOptimizerOptions({ name: "adamw", weightDecay: -1 }), /weightDecay \(embedding\) must be a number >= 0, got -1/);
+  assert.throws(() => resolveOptimizerOptions({ lr: 0.1 } as never), /unknown option 'lr'/);
+  assert.throws(() => resolveOptimizerOptions({ name: "rmsprop" as never }), /unknown optimizer 'rmsprop'. Valid: adam, adamw, adagrad, sgd/);
   assert.throws(() => resolveOptimizerOptions({ learningRate: 0 }), /learningRate must be a positive number, got 0/);
   assert.throws(() => resolveOptimizerOptions({ beta1: 1 }), /beta1 must be in \[0, 1\), got 1/);
 });
@@ -122,4 +135,84 @@ test("an optimizer refuses a second model and a missing gradient", async () => {
   opt.dispose();
   a.dispose();
   b.dispose();
+});
+
+/** PyTorch's AdamW in float64: w <- w (1 - lr lambda), then the bias-corrected Adam step. */
+function adamwReference(w0: Float64Array, grads: Float64Array[], lr: number, lambda: number, b1 = 0.9, b2 = 0.999, eps = 1e-8): Float64Array {
+  const w = Float64Array.from(w0);
+  const m = new Float64Array(w.length);
+  const v = new Float64Array(w.length);
+  grads.forEach((g, s) => {
+    const t = s + 1;
+    for (let k = 0; k < w.length; k++) {
+      w[k]! *= 1 - lr * lambda;
+      m[k] = b1 * m[k]! + (1 - b1) * g[k]!;
+      v[k] = b2 * v[k]! + (1 - b2) * g[k]! * g[k]!;
+      w[k]! -= (lr * (m[k]! / (1 - b1 ** t))) / (Math.sqrt(v[k]! / (1 - b2 ** t)) + eps);
+    }
+  });
+  return w;
+}
+
+for (const backend of ["cpu", "wasm"] as const) {
+  test(`AdamW (decoupled weight decay) matches PyTorch's update rule, per group (${backend})`, async () => {
+    await initBackend({ backend });
+    const store = new ParamStore(SPECS, new Rng(5));
+    const start = new Map(SPECS.map((s) => [s.name, Float64Array.from(store.get(s.name).dataSync())]));
+    const opt = new Optimizer({ name: "adamw", learningRate: 0.05, weightDecay: { embedding: 0.5, dense: 0.1 } });
+    const rng = new Rng(6);
+    const steps: Map<string, Float32Array>[] = [];
+    for (let s = 0; s < 5; s++) {
+      const g = gradients(rng);
+      steps.push(g);
+      const grads: GradMap = new Map(SPECS.map((p) => [p.name, tf.tensor(g.get(p.name)!, [...p.shape])]));
+      opt.step(store, grads, () => 0);
+      grads.forEach((t) => t.dispose());
+    }
+    for (const spec of SPECS) {
+      const lambda = spec.group === "embedding" ? 0.5 : 0.1;
+      const want = adamwReference(start.get(spec.name)!, steps.map((g) => Float64Array.from(g.get(spec.name)!)), 0.05, lambda);
+      const got = store.get(spec.name).dataSync();
+      let worst = 0;
+      for (let k = 0; k < got.length; k++) worst = Math.max(worst, Math.abs(got[k]! - want[k]!));
+      assert.ok(worst < 2e-6, `adamw ${spec.name}: off by ${worst}`);
+    }
+    // The decay is really there: without it the weights end elsewhere.
+    const plain = adamwReference(start.get("kernel")!, steps.map((g) => Float64Array.from(g.get("kernel")!)), 0.05, 0);
+    assert.ok(Math.abs(plain[0]! - store.get("kernel").dataSync()[0]!) > 1e-4);
+    opt.dispose();
+    store.dispose();
+  });
+}
+
+test("optimizer state saved after some steps and put into a new optimizer continues exactly", async () => {
+  await initBackend({ backend: "cpu" });
+  const rng = new Rng(7);
+  const g = Array.from({ length: 6 }, () => gradients(rng));
+  const run = (store: ParamStore, opt: Optimizer, from: number, to: number) => {
+    for (let s = from; s < to; s++) {
+      const grads: GradMap = new Map(SPECS.map((p) => [p.name, tf.tensor(g[s]!.get(p.name)!, [...p.shape])]));
+      opt.step(store, grads, (n) => (n === "table" ? 0.01 : 0));
+      grads.forEach((t) => t.dispose());
+    }
+  };
+  for (const name of ["adam", "adagrad", "adamw"] as const) {
+    const straight = new ParamStore(SPECS, new Rng(8));
+    const a = new Optimizer({ name, learningRate: 0.01 });
+    run(straight, a, 0, 6);
+    const first = new ParamStore(SPECS, new Rng(8));
+    const b = new Optimizer({ name, learningRate: 0.01 });
+    run(first, b, 0, 3);
+    const state = b.getState();
+    assert.equal(state.iterations, 3);
+    const resumed = new ParamStore(SPECS, new Rng(99), first.snapshot());
+    const c = new Optimizer({ name, learningRate: 0.01 });
+    c.setState(state);
+    run(resumed, c, 3, 6);
+    assert.equal(c.iterations, 6);
+    for (const spec of SPECS) assert.deepEqual(resumed.get(spec.name).dataSync(), straight.get(spec.name).dataSync(), `${name}: ${spec.name}`);
+    assert.throws(() => new Optimizer({ name, learningRate: 0.02 }).setState(state), /the saved state is for/);
+    for (const x of [straight, first, resumed]) x.dispose();
+    for (const x of [a, b, c]) x.dispose();
+  }
 });

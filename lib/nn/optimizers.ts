@@ -1,7 +1,20 @@
 /**
- * Optimisers that update a model's weights from gradients it computed itself: Adam, Adagrad and SGD with the
- * update rules of tf.train.adam / tf.train.adagrad / tf.train.sgd (and torch.optim.Adam / SGD), plus coupled L2
- * weight decay as in PyTorch's `weight_decay` (the gradient gets `+ lambda * w` before the update).
+ * Optimisers that update a model's weights from gradients it computed itself: Adam, AdamW, Adagrad and SGD with
+ * the update rules of tf.train.adam / tf.train.adagrad / tf.train.sgd and torch.optim.Adam / AdamW / SGD.
+ *
+ * Two kinds of weight decay, and they are not the same thing:
+ * - **Coupled L2** (the models' `embeddingL2` / `denseL2`, PyTorch's `weight_decay` on Adam or SGD): the gradient
+ *   gets `+ lambda * w` before the update. With SGD this is exactly an L2 penalty (lambda / 2) ||w||^2 added to the
+ *   loss; with Adam the decay term is divided by sqrt(v) like the rest of the gradient, so rarely-updated rows decay
+ *   faster than frequent ones, and the effective strength depends on the gradient scale.
+ * - **Decoupled weight decay** (`name: "adamw"`, option `weightDecay`; Loshchilov & Hutter, "Decoupled Weight Decay
+ *   Regularization", ICLR 2019): every step shrinks w by a factor (1 - lr * lambda) apart from the Adam update,
+ *   as torch.optim.AdamW. Its lambda is comparable across learning rates and gradient scales; 0.01 is PyTorch's
+ *   default.
+ * Every decay here is dense: every row of an embedding table decays every step, touched by the batch or not, and
+ * the loss is a batch MEAN. So neither lambda is the per-example lambda of the papers that regularise each observed
+ * rating's rows (Koren et al. 2009) or each sampled triple (Rendle et al. 2009): those penalise a row once per
+ * occurrence, these once per step. Tune lambda on validation data; do not copy a paper's value.
  *
  * Why not tf.train.*: those run about a dozen kernels per weight tensor per step. On the wasm backend each kernel
  * costs several microseconds of fixed overhead, so a NeuMF step spent most of its time in the optimiser. Here
@@ -9,26 +22,28 @@
  * in one flat vector) is updated as ONE vector, and each large embedding table on its own; Adam keeps its moments
  * scaled by 1 / (1 - beta) so each needs one kernel fewer (10 kernels per slot instead of 12). The update of every
  * element is the usual one up to float rounding; only the number of kernels changes. On the wasm backend Adam's
- * ten kernels run as ONE fused WebAssembly SIMD kernel (wasm-adam.ts), bit-identical to them. All updates are dense: rows
- * of an embedding table that a batch did not touch still decay their moments and move, as in PyTorch's default
- * (non-sparse) Adam.
+ * ten kernels run as ONE fused WebAssembly SIMD kernel (kernels/adam.ts), bit-identical to them. All updates are
+ * dense: rows of an embedding table that a batch did not touch still decay their moments and move, as in
+ * PyTorch's default (non-sparse) Adam.
  *
  * Adam (Kingma & Ba, ICLR 2015, Algorithm 1, with the bias corrections written into the step size):
  *   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
  *   w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  *      = w - a_t m / (sqrt(v) + eps_t),  a_t = lr sqrt(1 - b2^t) / (1 - b1^t),  eps_t = eps sqrt(1 - b2^t).
+ * AdamW: w <- w (1 - lr lambda), then the Adam step.
  * Default eps 1e-8 as in torch.optim.Adam and the PyTorch anchor (tf.train.adam's default is 1e-7).
  * Adagrad (Duchi et al., JMLR 2011) as tf.train.adagrad: G <- G + g^2;  w <- w - lr g / sqrt(G + eps), G starting
  * at 0.1. SGD: w <- w - lr g.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ParamStore, sizeOf, type GradMap } from "../models/params";
-import { fusedAdam } from "./wasm-adam";
+import { ParamStore, sizeOf, type GradMap, type ParamGroup } from "./params";
+import { fusedAdam } from "./kernels/adam";
 
-export type OptimizerName = "adam" | "adagrad" | "sgd";
+export type OptimizerName = "adam" | "adamw" | "adagrad" | "sgd";
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["adam", "adamw", "adagrad", "sgd"];
 
 export interface OptimizerOptions {
-  /** "adam" (default), "adagrad" or "sgd". */
+  /** "adam" (default), "adamw" (Adam with decoupled weight decay), "adagrad" or "sgd". */
   name?: OptimizerName;
   /** Step size. Default 0.001. */
   learningRate?: number;
@@ -40,14 +55,31 @@ export interface OptimizerOptions {
   epsilon?: number;
   /** Adagrad: starting value of the accumulated squared gradients. Default 0.1 (tf.train.adagrad). */
   initialAccumulatorValue?: number;
+  /**
+   * AdamW only: decoupled weight decay lambda (each step w <- w (1 - lr lambda)), one number for every weight or
+   * one per group ({ embedding, dense }). Default 0.01 (torch.optim.AdamW). For coupled L2 use the models'
+   * embeddingL2 / denseL2 options instead (see the module comment for the difference).
+   */
+  weightDecay?: number | Partial<Record<ParamGroup, number>>;
 }
 
-export type ResolvedOptimizerOptions = Required<OptimizerOptions>;
+export type ResolvedOptimizerOptions = Required<Omit<OptimizerOptions, "weightDecay">> & { weightDecay: Record<ParamGroup, number> };
 
 /** Defaults in one place. */
 export function resolveOptimizerOptions(options: OptimizerOptions = {}): ResolvedOptimizerOptions {
   const name = options.name ?? "adam";
-  if (!["adam", "adagrad", "sgd"].includes(name)) throw new Error(`unknown optimizer '${name}'. Valid: adam, adagrad, sgd`);
+  if (!OPTIMIZER_NAMES.includes(name)) throw new Error(`unknown optimizer '${name}'. Valid: ${OPTIMIZER_NAMES.join(", ")}`);
+  const known = ["name", "learningRate", "beta1", "beta2", "epsilon", "initialAccumulatorValue", "weightDecay"];
+  for (const k of Object.keys(options)) if (!known.includes(k)) throw new Error(`optimizer: unknown option '${k}'. Valid: ${known.join(", ")}`);
+  if (options.weightDecay !== undefined && name !== "adamw") {
+    throw new Error(`optimizer ${name}: weightDecay (decoupled) applies to 'adamw' only; for coupled L2 set the model's embeddingL2 / denseL2`);
+  }
+  const wd = options.weightDecay ?? 0.01;
+  const weightDecay = typeof wd === "number" ? { embedding: wd, dense: wd } : { embedding: wd.embedding ?? 0, dense: wd.dense ?? 0 };
+  for (const [g, v] of Object.entries(weightDecay)) {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`optimizer ${name}: weightDecay (${g}) must be a number >= 0, got ${v}`);
+  }
+  if (name !== "adamw") (weightDecay.embedding = 0), (weightDecay.dense = 0);
   const resolved: ResolvedOptimizerOptions = {
     name,
     learningRate: options.learningRate ?? 1e-3,
@@ -55,6 +87,7 @@ export function resolveOptimizerOptions(options: OptimizerOptions = {}): Resolve
     beta2: options.beta2 ?? 0.999,
     epsilon: options.epsilon ?? (name === "adagrad" ? 1e-7 : 1e-8),
     initialAccumulatorValue: options.initialAccumulatorValue ?? 0.1,
+    weightDecay,
   };
   const positive = (v: number, what: string) => {
     if (!(v > 0) || !Number.isFinite(v)) throw new Error(`optimizer ${name}: ${what} must be a positive number, got ${v}`);
@@ -77,6 +110,8 @@ interface Slot {
   size: number;
   /** Per-element L2 coefficients (packed weights with mixed coefficients), or one number. */
   decay: tf.Tensor | number;
+  /** AdamW: the factor (1 - lr lambda) applied to w before the update, per element or one number (1: none). */
+  shrink: tf.Tensor | number;
   /** Optimiser state for this slot (Adam: scaled moments M, V; Adagrad: G). */
   state: tf.Tensor[];
 }
@@ -87,6 +122,7 @@ export class Optimizer {
   iterations = 0;
   private slots: Slot[] | null = null;
   private boundTo: ParamStore | null = null;
+  private pendingState: OptimizerState | null = null;
   private readonly constants: Record<string, tf.Scalar>;
 
   constructor(options: OptimizerOptions = {}) {
@@ -118,10 +154,11 @@ export class Optimizer {
     try {
       for (const slot of this.slots) {
         const result = tf.tidy(() => {
-          const w = slot.name === null ? params.getPacked() : params.get(slot.name);
+          let w = slot.name === null ? params.getPacked() : params.get(slot.name);
           let g = slot.name === null ? params.packedGradient(grads) : grads.get(slot.name);
           if (!g) throw new Error(`Optimizer.step: no gradient for weight '${slot.name}'`);
-          if (this.config.name === "adam") {
+          if (slot.shrink !== 1) w = tf.mul(w, typeof slot.shrink === "number" ? tf.scalar(slot.shrink) : slot.shrink);
+          if (this.config.name === "adam" || this.config.name === "adamw") {
             const fused = fusedAdam(w, g, slot.state[0]!, slot.state[1]!, slot.decay, numbers);
             if (fused) return { weight: fused.weight, state: [fused.m, fused.v] };
           }
@@ -154,7 +191,8 @@ export class Optimizer {
   private update(w: tf.Tensor, g: tf.Tensor, state: tf.Tensor[], s: Record<string, tf.Scalar>): { weight: tf.Tensor; state: tf.Tensor[] } {
     const k = this.constants;
     switch (this.config.name) {
-      case "adam": {
+      case "adam":
+      case "adamw": {
         const m = tf.add(tf.mul(state[0]!, k.beta1!), g);
         const v = tf.add(tf.mul(state[1]!, k.beta2!), tf.square(g));
         const weight = tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), s.e!)), s.a!));
@@ -174,6 +212,7 @@ export class Optimizer {
     const stateFor = (shape: number[]): tf.Tensor[] => {
       switch (this.config.name) {
         case "adam":
+        case "adamw":
           return [tf.keep(tf.zeros(shape)), tf.keep(tf.zeros(shape))];
         case "adagrad":
           return [tf.keep(tf.fill(shape, this.config.initialAccumulatorValue))];
@@ -181,29 +220,58 @@ export class Optimizer {
           return [];
       }
     };
+    const shrinkOf = (name: string) => 1 - this.config.learningRate * this.config.weightDecay[params.spec(name).group];
     const slots: Slot[] = [];
     for (const spec of params.specs) {
       if (params.isPacked(spec.name)) continue;
-      slots.push({ name: spec.name, size: sizeOf(spec.shape), decay: checkDecay(spec.name, weightDecay(spec.name)), state: stateFor([...spec.shape]) });
+      slots.push({
+        name: spec.name,
+        size: sizeOf(spec.shape),
+        decay: checkDecay(spec.name, weightDecay(spec.name)),
+        shrink: shrinkOf(spec.name),
+        state: stateFor([...spec.shape]),
+      });
     }
     const packed = params.packedNames;
     if (packed.length) {
-      const decays = packed.map((n) => checkDecay(n, weightDecay(n)));
       const sizes = packed.map((n) => sizeOf(params.spec(n).shape));
-      const total = params.packedSize;
-      let decay: tf.Tensor | number = decays[0]!;
-      if (decays.some((d) => d !== decays[0])) {
-        const values = new Float32Array(total);
-        let o = 0;
-        packed.forEach((_, i) => {
-          values.fill(decays[i]!, o, o + sizes[i]!);
-          o += sizes[i]!;
-        });
-        decay = tf.keep(tf.tensor1d(values));
-      }
-      slots.push({ name: null, size: total, decay, state: stateFor([total]) });
+      const decay = perElement(packed.map((n) => checkDecay(n, weightDecay(n))), sizes);
+      const shrink = perElement(packed.map(shrinkOf), sizes);
+      slots.push({ name: null, size: params.packedSize, decay, shrink, state: stateFor([params.packedSize]) });
+    }
+    if (this.pendingState) {
+      const pending = this.pendingState;
+      this.pendingState = null;
+      applyState(slots, pending);
+      this.iterations = pending.iterations;
     }
     return slots;
+  }
+
+  /**
+   * The optimiser's state as host arrays (moments or accumulators of every slot, and the step count), to save with
+   * a model so that training can resume exactly. Empty slots before the first step.
+   */
+  getState(): OptimizerState {
+    if (this.pendingState) return this.pendingState;
+    return {
+      config: { ...this.config, weightDecay: { ...this.config.weightDecay } },
+      iterations: this.iterations,
+      slots: (this.slots ?? []).map((s) => ({ name: s.name, values: s.state.map((t) => (t.dataSync() as Float32Array).slice()) })),
+    };
+  }
+
+  /**
+   * Put back a state from getState (same options, same model layout). It is applied when the optimiser first
+   * steps, i.e. once it knows the model's weights; a mismatch is an error then.
+   */
+  setState(state: OptimizerState): void {
+    const a = JSON.stringify(state.config);
+    const b = JSON.stringify(this.config);
+    if (a !== b) throw new Error(`Optimizer.setState: the saved state is for ${a}, this optimizer is ${b}`);
+    this.reset();
+    this.pendingState = state.slots.length ? state : null;
+    this.iterations = state.iterations;
   }
 
   /** Forget all state (moments, accumulators, step count); the next step starts afresh. */
@@ -211,9 +279,11 @@ export class Optimizer {
     for (const slot of this.slots ?? []) {
       for (const s of slot.state) s.dispose();
       if (typeof slot.decay !== "number") slot.decay.dispose();
+      if (typeof slot.shrink !== "number") slot.shrink.dispose();
     }
     this.slots = null;
     this.boundTo = null;
+    this.pendingState = null;
     this.iterations = 0;
   }
 
@@ -221,6 +291,41 @@ export class Optimizer {
     this.reset();
     for (const t of Object.values(this.constants)) t.dispose();
   }
+}
+
+/** Saved optimiser state (see Optimizer.getState). */
+export interface OptimizerState {
+  config: ResolvedOptimizerOptions;
+  iterations: number;
+  /** Per slot (a large weight by name, or null for the packed small weights): its state tensors' values. */
+  slots: { name: string | null; values: Float32Array[] }[];
+}
+
+function applyState(slots: Slot[], state: OptimizerState): void {
+  if (state.slots.length !== slots.length) throw new Error(`Optimizer.setState: the saved state has ${state.slots.length} slots, this model needs ${slots.length}`);
+  slots.forEach((slot, i) => {
+    const saved = state.slots[i]!;
+    if (saved.name !== slot.name || saved.values.length !== slot.state.length || saved.values.some((v) => v.length !== slot.size)) {
+      throw new Error(`Optimizer.setState: saved slot ${i} ('${saved.name ?? "packed"}') does not match this model's ('${slot.name ?? "packed"}', ${slot.size} values)`);
+    }
+    slot.state = slot.state.map((t, k) => {
+      const next = tf.keep(tf.tensor(saved.values[k]!, t.shape, "float32"));
+      t.dispose();
+      return next;
+    });
+  });
+}
+
+/** One number when every piece has the same value, else a kept vector with each piece's value repeated. */
+function perElement(values: number[], sizes: number[]): tf.Tensor | number {
+  if (values.every((d) => d === values[0])) return values[0]!;
+  const out = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+  let o = 0;
+  values.forEach((v, i) => {
+    out.fill(v, o, o + sizes[i]!);
+    o += sizes[i]!;
+  });
+  return tf.keep(tf.tensor1d(out));
 }
 
 function checkDecay(name: string, d: number): number {

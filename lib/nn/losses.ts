@@ -48,7 +48,9 @@ const bce: Loss = {
 /**
  * Bayesian Personalized Ranking: with z = s(u, i) - s(u, j) for an observed i and a sampled j,
  * l = -log s(z) = softplus(-z), dl/dz = s(z) - 1. Rendle et al., "BPR: Bayesian Personalized Ranking from
- * Implicit Feedback", UAI 2009, eq. 4 (its regulariser is the optimiser's L2 weight decay here). Labels are ignored.
+ * Implicit Feedback", UAI 2009, eq. 4, without the paper's regulariser: weight decay is the optimiser's (coupled L2
+ * or AdamW's decoupled decay, see optimizers.ts), applied to every row every step, so its lambda is not the
+ * paper's per-triple lambda. Labels are ignored.
  */
 const bpr: Loss = {
   name: "bpr",
@@ -62,7 +64,8 @@ const bpr: Loss = {
 /**
  * Squared error for explicit ratings: l = (z - y)^2, dl/dz = 2 (z - y); the batch mean is the MSE that biased MF
  * minimises (Koren, Bell & Volinsky, "Matrix Factorization Techniques for Recommender Systems", IEEE Computer 2009,
- * eq. 5, whose lambda term is the optimiser's L2 weight decay here).
+ * eq. 5, without the paper's lambda term: weight decay is the optimiser's, dense and per step, so its lambda is
+ * not the paper's per-rating lambda; see optimizers.ts).
  */
 const mse: Loss = {
   name: "mse",
@@ -80,4 +83,16 @@ export function getLoss(name: string): Loss {
   const loss = (LOSSES as Record<string, Loss | undefined>)[name];
   if (!loss) throw new Error(`unknown loss '${name}'. Valid: ${Object.keys(LOSSES).join(", ")}`);
   return loss;
+}
+
+/**
+ * Pairwise losses: logits [rows, 1] hold positives then negatives; z = s_pos - s_neg ([rows / 2, 1]) with one
+ * matMul, and the backward map dz -> d logits = [dz; -dz].
+ */
+export function pairwiseDifference(logits: tf.Tensor2D, half: number): { z: tf.Tensor2D; expand: (dz: tf.Tensor2D) => tf.Tensor2D } {
+  const plusMinusRow = tf.tensor2d([1, -1], [1, 2]);
+  const z = tf.reshape(tf.matMul(plusMinusRow, tf.reshape(logits, [2, half])), [half, 1]) as tf.Tensor2D;
+  const expand = (dz: tf.Tensor2D) =>
+    tf.reshape(tf.matMul(tf.tensor2d([1, -1], [2, 1]), tf.reshape(dz, [1, half])), [2 * half, 1]) as tf.Tensor2D;
+  return { z, expand };
 }

@@ -13,7 +13,7 @@
  * function returns null and callers use tf ops.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LossName } from "../../train/losses";
+import type { LossName } from "../losses";
 
 interface HeapBackend {
   wasm: { HEAPF32: Float32Array };

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { LOSSES, getLoss } from "../../lib/train/losses";
+import { LOSSES, getLoss } from "../../lib/nn/losses";
 
 const Z = [-120, -30, -3, -0.5, 0, 0.7, 4, 35, 150];
 const Y = [0, 1, 1, 0, 1, 0, 1, 0, 1];

@@ -1,9 +1,9 @@
-/** The row kernels (lib/models/kernels/rows.ts) against the tf ops they replace: bit-identical on wasm. */
+/** The row kernels (lib/nn/kernels/rows.ts) against the tf ops they replace: bit-identical on wasm. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { gatherRows, scatterAddRows, pairProductGrad, reluGrad, outputGradient, disableRowKernels } from "../../lib/models/kernels/rows";
+import { gatherRows, scatterAddRows, pairProductGrad, reluGrad, outputGradient, disableRowKernels } from "../../lib/nn/kernels/rows";
 import { Rng } from "../../lib/random";
 
 function rand(shape: number[], rng: Rng): tf.Tensor {

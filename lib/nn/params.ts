@@ -74,6 +74,10 @@ export function jointKey(names: readonly string[]): string {
  * Large weights (embedding tables) are tensors of their own. Small ones (dense kernels, biases, output layer:
  * fewer than PACK_LIMIT values) live in ONE flat vector, in spec order, so an optimiser updates them all with
  * one set of kernels; `get(name)` gives a view of the right shape (rebuilt once after each update, with one split).
+ *
+ * A store can also stand over tf.Variables that something else created (the weights of a tf.layers model, see
+ * `ParamStore.overVariables`): then nothing is packed, `set` assigns the variable in place, and the store never
+ * disposes the variables (their owner does).
  */
 export class ParamStore {
   readonly specs: readonly ParamSpec[];
@@ -84,14 +88,28 @@ export class ParamStore {
   private readonly byName = new Map<string, ParamSpec>();
   private flat: tf.Tensor1D | null = null;
   private views: Map<string, tf.Tensor> | null = null;
+  /** Set when the store stands over variables it does not own. */
+  private readonly variables: ReadonlyMap<string, tf.Variable> | null = null;
 
   /** Creates every weight from its initializer (seeded by `rng`), or from `weights` when given (e.g. on load). */
-  constructor(specs: readonly ParamSpec[], rng: Rng, weights?: WeightMap) {
+  constructor(specs: readonly ParamSpec[], rng: Rng, weights?: WeightMap, variables?: ReadonlyMap<string, tf.Variable>) {
     this.specs = specs;
     for (const spec of specs) {
       if (this.byName.has(spec.name)) throw new Error(`ParamStore: duplicate weight name '${spec.name}'`);
       if (spec.name.includes("+")) throw new Error(`ParamStore: weight names may not contain '+', got '${spec.name}'`);
       this.byName.set(spec.name, spec);
+    }
+    if (variables) {
+      this.variables = variables;
+      for (const spec of specs) {
+        const v = variables.get(spec.name);
+        if (!v) throw new Error(`ParamStore: no variable for weight '${spec.name}'`);
+        checkShape(spec, v.shape, "variables");
+        this.values.set(spec.name, v);
+      }
+      this.packedNames = [];
+      if (weights) this.restore(weights);
+      return;
     }
     const packed: string[] = [];
     const host = new Map<string, Float32Array>();
@@ -186,10 +204,32 @@ export class ParamStore {
     this.views = null;
   }
 
+  /**
+   * A store over existing variables (e.g. a tf.layers model's weights), by name. `specs` give each variable's
+   * group (for L2) and shape; init is unused. The variables are assigned in place by `set` and never disposed here.
+   */
+  static overVariables(specs: readonly ParamSpec[], variables: ReadonlyMap<string, tf.Variable>): ParamStore {
+    return new ParamStore(specs, new Rng(0), undefined, variables);
+  }
+
+  /** Whether this store stands over variables (see overVariables). */
+  get isVariableBacked(): boolean {
+    return this.variables !== null;
+  }
+
   /** Replace a weight (same shape); the old tensor is disposed and the new one kept out of any tidy scope. */
   set(name: string, value: tf.Tensor): void {
     const spec = this.spec(name);
     checkShape(spec, value.shape, "set");
+    const variable = this.variables?.get(name);
+    if (variable) {
+      // assign shares the new value's data (reference counted), so the value can be disposed right away.
+      if (variable !== value) {
+        variable.assign(value);
+        value.dispose();
+      }
+      return;
+    }
     if (this.offsets.has(name)) {
       const views = this.packedViews();
       const next = tf.tidy(() => tf.concat(this.packedNames.map((n) => tf.reshape(n === name ? value : views.get(n)!, [-1]))));
@@ -287,7 +327,7 @@ export class ParamStore {
   }
 
   dispose(): void {
-    for (const t of this.values.values()) t.dispose();
+    if (!this.variables) for (const t of this.values.values()) t.dispose();
     this.values.clear();
     this.dropViews();
     this.flat?.dispose();

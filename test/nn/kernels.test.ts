@@ -3,12 +3,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { validate } from "../../lib/models/kernels/asm";
-import { weightGradModuleBytes, weightGradient, disableWeightGradKernel } from "../../lib/models/kernels/weight-grad";
+import { validate } from "../../lib/nn/kernels/asm";
+import { weightGradModuleBytes, weightGradient, disableWeightGradKernel } from "../../lib/nn/kernels/weight-grad";
 import { NeuMF, MLP, MF } from "../../lib/models";
-import { disableRowKernels } from "../../lib/models/kernels/rows";
-import { disableGlueKernels, pointwiseLoss } from "../../lib/models/kernels/glue";
-import { getLoss } from "../../lib/train/losses";
+import { disableRowKernels } from "../../lib/nn/kernels/rows";
+import { disableGlueKernels, pointwiseLoss } from "../../lib/nn/kernels/glue";
+import { getLoss } from "../../lib/nn/losses";
 import { Rng } from "../../lib/random";
 
 function rand(rows: number, cols: number, rng: Rng): tf.Tensor2D {

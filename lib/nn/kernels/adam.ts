@@ -16,7 +16,7 @@
  *   w' = w - (M' / (sqrt(V') + e)) * a
  */
 import * as tf from "@tensorflow/tfjs";
-import { F32, I32, V128, instantiateOnBackend, moduleBytes, op, type Code, type KernelFn, type WasmBackendLike } from "../models/kernels/asm";
+import { F32, I32, V128, instantiateOnBackend, moduleBytes, op, type Code, type KernelFn, type WasmBackendLike } from "./asm";
 
 export const ADAM_KERNEL = "RecsysAdamUpdate";
 

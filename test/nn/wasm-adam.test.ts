@@ -3,9 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { adamModuleBytes, disableFusedAdam, fusedAdamStatus } from "../../lib/train/wasm-adam";
-import { Optimizer } from "../../lib/train/optimizers";
-import { ParamStore, jointKey, type GradMap, type ParamSpec } from "../../lib/models/params";
+import { adamModuleBytes, disableFusedAdam, fusedAdamStatus } from "../../lib/nn/kernels/adam";
+import { Optimizer } from "../../lib/nn/optimizers";
+import { ParamStore, jointKey, type GradMap, type ParamSpec } from "../../lib/nn/params";
 import { NeuMF, MF } from "../../lib/models";
 import { Rng } from "../../lib/random";
 
