@@ -15,3 +15,6 @@ export type { TrainBatch } from "./batch";
 export { paddedRows } from "./batch";
 export { saveModel, loadModel, MODEL_CLASSES, MODEL_FORMAT, MODEL_FORMAT_VERSION } from "./io";
 export type { AnyModel, ModelClassName } from "./io";
+export { fromLayersModel, LayersRecommender } from "./layers-model";
+export type { LayersModelOptions } from "./layers-model";
+export { autodiffMF, autodiffNeuMF } from "./autodiff-ncf";

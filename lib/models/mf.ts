@@ -49,7 +49,7 @@ export function resolveMFOptions(options: MFOptions): MFConfig {
 
 export const MF_WEIGHTS = { factors: "mf.factors", bias: "mf.bias", globalBias: "mf.globalBias" } as const;
 
-function mfSpecs(cfg: MFConfig): ParamSpec[] {
+export function mfSpecs(cfg: MFConfig): ParamSpec[] {
   const rows = cfg.numUsers + cfg.numItems;
   const specs: ParamSpec[] = [
     { name: MF_WEIGHTS.factors, shape: [rows, cfg.factors], group: "embedding", init: { kind: "normal", std: cfg.embeddingInitStd } },

@@ -125,7 +125,7 @@ function checkLayers(where: string, layers: number[]): void {
 }
 
 /** Which branches a model has and their sizes. */
-interface Branches {
+export interface Branches {
   gmf: number | null;
   mlp: number[] | null;
 }
@@ -141,7 +141,7 @@ export const W = {
   outBias: "output.bias",
 } as const;
 
-function ncfSpecs(numRows: number, b: Branches, std: number): ParamSpec[] {
+export function ncfSpecs(numRows: number, b: Branches, std: number): ParamSpec[] {
   const specs: ParamSpec[] = [];
   // PyTorch nn.Linear's default initialisation (kaiming_uniform with a = sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in))
   // for weight and bias, as in the PyTorch anchor.

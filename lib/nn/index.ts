@@ -13,3 +13,5 @@ export { Optimizer, OPTIMIZER_NAMES, resolveOptimizerOptions } from "./optimizer
 export type { OptimizerName, OptimizerOptions, OptimizerState, ResolvedOptimizerOptions } from "./optimizers";
 export { TrainingStep, autodiffGradients, handWrittenGradients, readGradients, summedLoss } from "./step";
 export type { AutodiffPass, CompileOptions, HandWrittenPass, LossReading, StepTargets, WeightDecayFn } from "./step";
+export { RecsysEmbedding, recsysEmbedding } from "./layers";
+export type { RecsysEmbeddingArgs } from "./layers";

@@ -160,10 +160,12 @@ export function lossInput(loss: Loss, logits: tf.Tensor2D): { z: tf.Tensor2D; ex
   return loss.pairwise ? pairwiseDifference(logits, logits.shape[0] / 2) : { z: logits, expand: (d) => d };
 }
 
-/** Sum over real rows of the per-example loss ([] scalar), given logits [rows] or [rows, 1]. */
+/** Sum over real rows of the per-example loss ([] scalar), given unpadded logits [rows] or [rows, 1]. */
 export function summedLoss(loss: Loss, logits: tf.Tensor, t: StepTargets): tf.Scalar {
-  const rows = logits.shape[0]!;
-  if (logits.size !== rows) throw new Error(`the forward pass must return one logit per row ([${rows}] or [${rows}, 1]); got [${logits.shape.join(", ")}]`);
+  const rows = loss.pairwise ? 2 * t.n : t.n;
+  if (logits.size !== rows || logits.shape[0] !== rows) {
+    throw new Error(`the forward pass must return one logit per row ([${rows}] or [${rows}, 1]); got [${logits.shape.join(", ")}]`);
+  }
   const { z } = lossInput(loss, tf.reshape(logits, [rows, 1]) as tf.Tensor2D);
   return tf.sum(tf.mul(t.mask, loss.value(z, t.labels)));
 }
@@ -183,13 +185,11 @@ export function autodiffGradients(params: ParamStore, loss: Loss, pass: Autodiff
     sum = tf.mul(r.value, n) as tf.Scalar;
     for (const [vName, g] of Object.entries(r.grads)) grads.set(byVariable.get(vName)!, g);
   } else {
-    const f = (...ws: tf.Tensor[]) => tf.div(summedLoss(loss, pass.logits(new Map(names.map((name, i) => [name, ws[i]!]))), pass.targets), n) as tf.Scalar;
-    let r: { value: tf.Scalar; grads: tf.Tensor[] };
-    try {
-      r = tf.valueAndGrads(f)(xs);
-    } catch (err) {
-      throw new Error(`${where}: TensorFlow.js could not differentiate the forward pass (${(err as Error).message}). Every declared weight must be used by forward, through tf ops.`);
-    }
+    const weights = () => new Map(names.map((name, i) => [name, xs[i]!]));
+    // The engine's own gradients() with allowNoGradients: a weight the forward pass did not use gets null (then
+    // zeros below) instead of tf.grads' "Cannot compute gradient" error; only a loss using no weight at all throws.
+    const r = tf.engine().gradients(() => tf.div(summedLoss(loss, pass.logits(weights()), pass.targets), n) as tf.Scalar, xs, undefined, true);
+    if (r.grads.every((g) => !g)) throw new Error(`${where}: no gradient reaches any weight; the forward pass must compute its logits from the weights it is given, with tf ops`);
     sum = tf.mul(r.value, n) as tf.Scalar;
     names.forEach((name, i) => grads.set(name, r.grads[i]!));
   }

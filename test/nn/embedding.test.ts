@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { embeddingLookup } from "../../lib/nn/embedding";
+import { Bags, embeddingLookup, pooledLookup } from "../../lib/nn/embedding";
 import { Rng } from "../../lib/random";
 
 function randomTable(rows: number, dim: number, seed: number): tf.Tensor2D {
@@ -59,4 +59,39 @@ test("a few Adam steps on wasm reduce the loss of a tiny matrix factorization", 
   for (let step = 0; step < 60; step++) opt.minimize(loss);
   const after = loss().dataSync()[0]!;
   assert.ok(after < 0.5 * before, `loss ${before} -> ${after}`);
+});
+
+for (const backend of ["cpu", "wasm"] as const) {
+  test(`pooledLookup: mean and sum of a bag's rows, hand-computed, with their gradients; empty bags give zeros (${backend})`, async () => {
+    await initBackend({ backend });
+    // Rows of the table are [1, 10], [2, 20], [3, 30], [4, 40].
+    const table = tf.tensor2d([1, 10, 2, 20, 3, 30, 4, 40], [4, 2]);
+    // Bags: {0, 2}, {}, {3, 3, 1}.
+    const bags = new Bags(Int32Array.of(0, 2, 2, 5), Int32Array.of(0, 2, 3, 3, 1), 4);
+    const rows = Int32Array.of(0, 1, 2, 0);
+    const mean = pooledLookup(table, bags.select(rows, "mean"));
+    assert.deepEqual(Array.from(mean.dataSync()), [2, 20, 0, 0, 10 / 3, 100 / 3, 2, 20].map((v) => Math.fround(v)));
+    const sum = pooledLookup(table, bags.select(rows, "sum"));
+    assert.deepEqual(Array.from(sum.dataSync()), [4, 40, 0, 0, 10, 100, 4, 40]);
+    // d sum(mean * g) / d table with g = 1 everywhere: bag 0 (twice) puts 1/2 on rows 0 and 2 each time; bag 2
+    // puts 2/3 on row 3 and 1/3 on row 1; the padding slots of bags 0 and 1 (ids 0, weight 0) add nothing.
+    const grad = tf.grad((t: tf.Tensor) => tf.sum(pooledLookup(t, bags.select(rows, "mean"))))(table);
+    const want = [1, 1, 1 / 3, 1 / 3, 1, 1, 2 / 3, 2 / 3];
+    grad.dataSync().forEach((v, k) => assert.ok(Math.abs(v - want[k]!) < 1e-6, `grad[${k}] = ${v}, expected ${want[k]}`));
+    tf.dispose([table, mean, sum, grad]);
+  });
+}
+
+test("Bags keep a bag's last ids under maxLength and check their input", async () => {
+  await initBackend({ backend: "cpu" });
+  const bags = new Bags(Int32Array.of(0, 4, 5), Int32Array.of(5, 6, 7, 8, 9), 10);
+  assert.equal(bags.maxSize(), 4);
+  const { ids, weights, width } = bags.selectHost(Int32Array.of(0, 1), "mean", 2);
+  assert.equal(width, 2);
+  assert.deepEqual(Array.from(ids), [8, 9, 9, 0]);
+  assert.deepEqual(Array.from(weights), [0.5, 0.5, 1, 0]);
+  assert.throws(() => new Bags(Int32Array.of(0, 2), Int32Array.of(1), 3), /indptr must start at 0 and end at indices.length \(1\)/);
+  assert.throws(() => new Bags(Int32Array.of(0, 1), Int32Array.of(3), 3), /indices\[0\] = 3 is outside \[0, 3\)/);
+  assert.throws(() => bags.select(Int32Array.of(2)), /rows\[0\] = 2 is outside \[0, 2\)/);
+  assert.throws(() => bags.select(Int32Array.of(0), "max" as never), /pooling must be 'mean' or 'sum'/);
 });
