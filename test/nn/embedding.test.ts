@@ -70,7 +70,8 @@ for (const backend of ["cpu", "wasm"] as const) {
     const bags = new Bags(Int32Array.of(0, 2, 2, 5), Int32Array.of(0, 2, 3, 3, 1), 4);
     const rows = Int32Array.of(0, 1, 2, 0);
     const mean = pooledLookup(table, bags.select(rows, "mean"));
-    assert.deepEqual(Array.from(mean.dataSync()), [2, 20, 0, 0, 10 / 3, 100 / 3, 2, 20].map((v) => Math.fround(v)));
+    const wantMean = [2, 20, 0, 0, 10 / 3, 100 / 3, 2, 20];
+    mean.dataSync().forEach((v, k) => assert.ok(Math.abs(v - wantMean[k]!) < 1e-5, `mean[${k}] = ${v}, expected ${wantMean[k]}`));
     const sum = pooledLookup(table, bags.select(rows, "sum"));
     assert.deepEqual(Array.from(sum.dataSync()), [4, 40, 0, 0, 10, 100, 4, 40]);
     // d sum(mean * g) / d table with g = 1 everywhere: bag 0 (twice) puts 1/2 on rows 0 and 2 each time; bag 2
