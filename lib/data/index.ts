@@ -30,7 +30,7 @@ export { extractZip, listZip } from "./zip";
 export { SYNTHETIC_DEFAULTS, SYNTHETIC_GENRES, SYNTHETIC_OCCUPATIONS, generateSynthetic } from "./synthetic";
 export type { SyntheticDataset, SyntheticOptions, SyntheticParams, SyntheticTruth } from "./synthetic";
 export { carveValidation, globalTimeSplit, leaveOneOut, ratioSplit, rowsByUser } from "./splits";
-export type { LeaveOneOutOptions, RatioSplitOptions, Split, TimeSplitOptions, ValidationOptions } from "./splits";
+export type { DuplicateOptions, LeaveOneOutOptions, RatioSplitOptions, Split, TimeSplitOptions, ValidationOptions } from "./splits";
 export { AliasTable, NegativeSampler, sampledCandidates } from "./sampling";
 export type { NegativeSamplerOptions, SampledCandidatesOptions } from "./sampling";
 export { batches, epochBatches, numBatches, trainingExamples } from "./batches";
