@@ -79,6 +79,16 @@ export function getNumber(o: ParsedOptions, name: string, fallback?: number): nu
   return typeof v === "string" ? Number(v) : fallback;
 }
 
+/**
+ * A usage error unless the numeric option, when given, passes `ok`; `rule` completes "--name must be ...", e.g.
+ * "at least 1". Commands run these checks before starting a backend or loading a dataset, so a wrong value costs
+ * nothing.
+ */
+export function checkNumber(o: ParsedOptions, command: string, name: string, ok: (v: number) => boolean, rule: string, why = ""): void {
+  const v = getNumber(o, name);
+  if (v !== undefined && !ok(v)) throw new UsageError(`${command}: --${name} must be ${rule}, got ${v}${why ? `: ${why}` : ""}`);
+}
+
 export function getFlag(o: ParsedOptions, name: string): boolean {
   return o.get(name) === true;
 }

@@ -57,7 +57,8 @@ export async function run(argv: string[]): Promise<void> {
   printJson({
     dataset: dataset.name,
     model: model.name,
-    split: "leave-one-out (latest interaction per user held out; ties in time: the later row)",
+    split: "leave-one-out (latest interaction per user held out; ties in time: the later row; repeated (user, item) pairs merged to the latest first)",
+    mergedDuplicates: split.mergedDuplicates,
     protocol: report.protocol,
     k: report.k,
     ties: report.ties,

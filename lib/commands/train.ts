@@ -10,6 +10,7 @@ import type { LossName } from "../nn/losses";
 import type { OptimizerName } from "../nn/optimizers";
 import { type OptionSpec, type ParsedOptions, UsageError, getFlag, getNumber, getString, parseArgs, printJson } from "./args";
 import { datasetOptions, loadDatasetFromOptions } from "./dataset-options";
+import { checkTrainOptions } from "./train-options";
 
 export const summary =
   "Train MF, GMF, MLP or NeuMF on a leave-one-out split with live progress; prints final full-ranking and sampled HR@k/NDCG@k, train time and examples/s as JSON.";
@@ -44,6 +45,7 @@ export const options: OptionSpec[] = [
 export async function run(argv: string[]): Promise<void> {
   const { options: o, positional } = parseArgs(argv, options, "train");
   if (positional.length) throw new UsageError(`train: unexpected argument '${positional[0]}'; options start with --`);
+  checkTrainOptions(o);
   const model = getString(o, "model", "neumf") as ModelName;
   const loss = getString(o, "loss", "bce") as LossName;
   const modelOptions = modelOptionsFrom(o, model);
@@ -54,10 +56,6 @@ export async function run(argv: string[]): Promise<void> {
   const k = getNumber(o, "k", 10);
   const seed = getNumber(o, "seed", 0);
   const patience = getNumber(o, "patience");
-  for (const [name, v, min] of [["epochs", epochs, 1], ["batch", batchSize, 1], ["k", k, 1]] as const) {
-    if (v < min) throw new UsageError(`train: --${name} must be at least ${min}, got ${v}`);
-  }
-  if (o.has("negatives") && loss !== "bce") throw new UsageError(`train: --negatives applies to --loss bce only (got --loss ${loss})`);
 
   const started = performance.now();
   const result = await trainAndEvaluate(dataset, {
@@ -83,7 +81,8 @@ export async function run(argv: string[]): Promise<void> {
     model: result.model.className,
     config: result.model.getConfig(),
     backend: backend.backend,
-    split: "leave-one-out (latest interaction per user held out; ties in time: the later row)" + (result.split.validation ? "; validation: latest training interaction per user" : ""),
+    split: "leave-one-out (latest interaction per user held out; ties in time: the later row; repeated (user, item) pairs merged to the latest first)" + (result.split.validation ? "; validation: latest training interaction per user" : ""),
+    mergedDuplicates: result.split.mergedDuplicates,
     loss,
     epochs: result.history.epochs.length,
     batch: batchSize,

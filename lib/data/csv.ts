@@ -16,10 +16,25 @@ export interface ColumnSpec {
   timestamp?: number | string;
 }
 
+/** A publisher's rating scale: every rating is a multiple of `step` between `min` and `max`. */
+export interface RatingScale {
+  /** Whose scale it is, for error messages, e.g. "ml-100k". */
+  name: string;
+  min: number;
+  max: number;
+  /** 1 for whole stars, 0.5 for half stars. */
+  step: number;
+}
+
 export interface ReadInteractionsOptions extends DelimitedOptions {
   /** The first record names the columns. */
   header: boolean;
   columns: ColumnSpec;
+  /**
+   * The scale the publisher documents; a rating off it is an error naming the line (a corrupt or edited file would
+   * otherwise train and evaluate silently on values the dataset cannot contain). Default: any finite number.
+   */
+  ratingScale?: RatingScale;
   /** The option names shown in errors about columns, e.g. "--user-column" (default: the column spec keys). */
   optionNames?: Partial<Record<keyof ColumnSpec, string>>;
 }
@@ -42,6 +57,7 @@ export function readInteractions(file: string, options: ReadInteractionsOptions)
   const it = new Column(Int32Array, 1 << 16);
   const ratings = options.columns.rating !== undefined ? new Column(Float32Array, 1 << 16) : undefined;
   const timestamps = options.columns.timestamp !== undefined ? new Column(Float64Array, 1 << 16) : undefined;
+  const scale = options.ratingScale;
   let fields: { user: number; item: number; rating?: number; timestamp?: number } | undefined = options.header
     ? undefined
     : (options.columns as { user: number; item: number; rating?: number; timestamp?: number });
@@ -65,6 +81,9 @@ export function readInteractions(file: string, options: ReadInteractionsOptions)
     if (ratings) {
       const r = row.number(fields.rating!);
       if (!Number.isFinite(r)) row.fail(`rating ${JSON.stringify(row.text(fields.rating!))} is not a number; fix this line or choose another rating column`);
+      if (scale && !onScale(r, scale)) {
+        row.fail(`rating ${row.text(fields.rating!).trim()} is outside ${scale.name}'s scale ${scale.min}-${scale.max} (${stepWords(scale.step)}); fix or remove this line`);
+      }
       ratings.push(r);
     }
     if (timestamps) timestamps.push(parseTime(row, fields.timestamp!));
@@ -88,6 +107,15 @@ export function readInteractions(file: string, options: ReadInteractionsOptions)
     itemIds: iIds.ids,
   });
   return { interactions, users, items };
+}
+
+/** True when r is one of the scale's values. r / step is exact for the power-of-two steps 1 and 0.5. */
+function onScale(r: number, scale: RatingScale): boolean {
+  return r >= scale.min && r <= scale.max && Number.isInteger(r / scale.step);
+}
+
+function stepWords(step: number): string {
+  return step === 1 ? "whole stars" : step === 0.5 ? "half stars" : `steps of ${step}`;
 }
 
 function resolveColumns(header: Row, options: ReadInteractionsOptions): { user: number; item: number; rating?: number; timestamp?: number } {

@@ -131,18 +131,47 @@ export class Interactions {
 
   /**
    * One row per (user, item) pair: the latest (largest timestamp, on a tie the later row; without timestamps the
-   * last row), in source order. Repeated pairs otherwise leak a held-out item into training after a split.
+   * last row), in source order. Repeated pairs otherwise leak a held-out item into training after a split. Returns
+   * this object when there is nothing to merge; `length` minus the result's length is the number of rows merged.
    */
   deduplicate(): Interactions {
-    const keep = new Map<number, number>();
+    const { keep, merged } = this.latestOfEachPair();
+    if (merged === 0) return this;
+    const rows = new Int32Array(this.length - merged);
+    for (let r = 0, k = 0; r < this.length; r++) if (keep[r]) rows[k++] = r;
+    return this.select(rows);
+  }
+
+  /**
+   * Marks the row that survives of each (user, item) pair. Linear, with typed arrays only: a Map keyed by pair would
+   * be slower and cannot hold more than 2^24 entries (ml-20m and ml-25m have more rows than that). Each user's rows
+   * are visited in source order, and `owner` tells whether the item was already seen for this user.
+   */
+  private latestOfEachPair(): { keep: Uint8Array; merged: number } {
+    const { indptr, rows } = rowsByUser(this);
     const ts = this.timestamps;
-    for (let r = 0; r < this.length; r++) {
-      const key = this.users[r]! * this.numItems + this.items[r]!;
-      const prev = keep.get(key);
-      if (prev === undefined || !ts || ts[r]! >= ts[prev]!) keep.set(key, r);
+    const owner = new Int32Array(this.numItems).fill(-1);
+    const latest = new Int32Array(this.numItems);
+    const keep = new Uint8Array(this.length);
+    let merged = 0;
+    for (let u = 0; u < this.numUsers; u++) {
+      const lo = indptr[u]!;
+      const hi = indptr[u + 1]!;
+      for (let j = lo; j < hi; j++) {
+        const r = rows[j]!;
+        const it = this.items[r]!;
+        if (owner[it] !== u) {
+          owner[it] = u;
+          latest[it] = r;
+          continue;
+        }
+        merged++;
+        // >= : rows come in source order, so a later row with the same timestamp wins the tie.
+        if (!ts || ts[r]! >= ts[latest[it]!]!) latest[it] = r;
+      }
+      for (let j = lo; j < hi; j++) if (latest[this.items[rows[j]!]!] === rows[j]) keep[rows[j]!] = 1;
     }
-    if (keep.size === this.length) return this;
-    return this.select(Int32Array.from(keep.values()).sort());
+    return { keep, merged };
   }
 
   /** Items of each user as CSR (items ascending within a user; duplicates kept). Computed once per object. */
@@ -203,6 +232,17 @@ export class Interactions {
       timestamps: join((p) => p.timestamps, Float64Array),
     });
   }
+}
+
+/** Row numbers grouped by user: the rows of user u are rows[indptr[u] .. indptr[u+1]), ascending. */
+export function rowsByUser(data: Interactions): { indptr: Int32Array; rows: Int32Array } {
+  const indptr = new Int32Array(data.numUsers + 1);
+  for (let r = 0; r < data.length; r++) indptr[data.users[r]! + 1]!++;
+  for (let u = 0; u < data.numUsers; u++) indptr[u + 1]! += indptr[u]!;
+  const fill = indptr.slice(0, data.numUsers);
+  const rows = new Int32Array(data.length);
+  for (let r = 0; r < data.length; r++) rows[fill[data.users[r]!]!++] = r;
+  return { indptr, rows };
 }
 
 function countOf(ids: Int32Array, size: number): Int32Array {

@@ -16,7 +16,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { IdIndexer } from "./columns";
-import { readInteractions } from "./csv";
+import { type RatingScale, readInteractions } from "./csv";
 import { checkDataset, type Dataset } from "./dataset";
 import {
   CategoricalBuilder,
@@ -36,6 +36,16 @@ export const RATINGS_FILE: Record<MovieLensFormat, string> = {
   "ml-100k": "u.data",
   "ml-1m": "ratings.dat",
   "ml-csv": "ratings.csv",
+};
+
+/**
+ * The rating scale of each layout, from GroupLens' READMEs: ml-100k and ml-1m have whole stars 1-5; the CSV
+ * releases (ml-latest-small, ml-20m, ml-25m) half stars 0.5-5. A rating off the scale is an error naming the line.
+ */
+export const RATING_SCALES: Record<MovieLensFormat, Omit<RatingScale, "name">> = {
+  "ml-100k": { min: 1, max: 5, step: 1 },
+  "ml-1m": { min: 1, max: 5, step: 1 },
+  "ml-csv": { min: 0.5, max: 5, step: 0.5 },
 };
 
 /** Reads a MovieLens folder of the given layout. */
@@ -74,6 +84,7 @@ function read100k(dir: string, name: string): Dataset {
     quotes: false,
     header: false,
     columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
+    ratingScale: { name, ...RATING_SCALES["ml-100k"] },
   });
   const userFile = path.join(dir, "u.user");
   let userFeatures: FeatureTable | undefined;
@@ -143,6 +154,7 @@ function read1m(dir: string, name: string): Dataset {
     header: false,
     encoding: "latin1",
     columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
+    ratingScale: { name, ...RATING_SCALES["ml-1m"] },
   });
   const userFile = path.join(dir, "users.dat");
   let userFeatures: FeatureTable | undefined;
@@ -191,6 +203,7 @@ function readCsvLayout(dir: string, name: string): Dataset {
     quotes: true,
     header: true,
     columns: { user: "userId", item: "movieId", rating: "rating", timestamp: "timestamp" },
+    ratingScale: { name, ...RATING_SCALES["ml-csv"] },
   });
   const movieFile = path.join(dir, "movies.csv");
   const itemFeatures = fs.existsSync(movieFile) ? readMoviesFile(movieFile, items, interactions.numItems, { delimiter: ",", quotes: true, encoding: "utf8", header: true }) : undefined;

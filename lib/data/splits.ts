@@ -8,9 +8,15 @@
  *
  * Users with fewer interactions than a split needs stay entirely in train and are counted in `skippedUsers`;
  * nothing is dropped silently.
+ *
+ * Repeated (user, item) pairs (a re-rating, a second click) are merged to their latest row before splitting, by
+ * default: otherwise an earlier row of a held-out pair stays in train, the model has seen the answer, and the
+ * metrics are inflated. The merged rows are counted in `mergedDuplicates`; `duplicates: "keep"` opts out.
  */
-import { Interactions } from "./interactions";
+import { type Interactions, rowsByUser } from "./interactions";
 import type { Rng } from "../random";
+
+export { rowsByUser };
 
 export interface Split {
   train: Interactions;
@@ -26,9 +32,36 @@ export interface Split {
   coldItems?: number;
   /** Time split with dropCold: test rows removed because their user or item is cold. */
   droppedColdRows?: number;
+  /**
+   * Rows merged into a later row of the same (user, item) pair before splitting (see DuplicateOptions); 0 when
+   * there were none or with duplicates: "keep". After carveValidation: the split's count plus those merged in train.
+   */
+  mergedDuplicates: number;
 }
 
-export interface LeaveOneOutOptions {
+/** What a split does with repeated (user, item) pairs. Every split takes this option. */
+export interface DuplicateOptions {
+  /**
+   * "latest" (default): first keep only the latest row of each (user, item) pair (largest timestamp; on a tie the
+   * later row; its rating with it) and count the others in `mergedDuplicates`, so that a held-out item cannot also
+   * sit in train. "keep": split the rows as they are, repeats and all (for logs where a repeat is an event you mean
+   * to predict; then train and test may share pairs).
+   */
+  duplicates?: "latest" | "keep";
+}
+
+/** Applies the duplicates option: the rows to split and how many were merged away. */
+function mergeDuplicates(data: Interactions, options: DuplicateOptions, where: string): { data: Interactions; merged: number } {
+  const policy = options.duplicates ?? "latest";
+  if (policy !== "latest" && policy !== "keep") {
+    throw new Error(`${where}: duplicates must be "latest" (default) or "keep", got ${JSON.stringify(policy)}`);
+  }
+  if (policy === "keep") return { data, merged: 0 };
+  const unique = data.deduplicate();
+  return { data: unique, merged: data.length - unique.length };
+}
+
+export interface LeaveOneOutOptions extends DuplicateOptions {
   /** Users with fewer interactions keep them all in train. Default 2 (at least one stays in train). */
   minInteractions?: number;
   /** "latest" (default): hold out the latest interaction; "random": a random one (needs rng). */
@@ -40,11 +73,12 @@ export interface LeaveOneOutOptions {
  * Leave-one-out: for each user with at least minInteractions interactions, the latest one (largest timestamp; on a
  * tie, the row that comes later in the source) goes to test, the rest to train. Test rows are ordered by user.
  */
-export function leaveOneOut(data: Interactions, options: LeaveOneOutOptions = {}): Split {
+export function leaveOneOut(raw: Interactions, options: LeaveOneOutOptions = {}): Split {
   const minInteractions = options.minInteractions ?? 2;
   checkMin(minInteractions, 2, "leaveOneOut");
   const pick = options.pick ?? "latest";
   if (pick === "random" && !options.rng) throw new Error("leaveOneOut: pick 'random' needs an rng (e.g. new Rng(seed).derive('split'))");
+  const { data, merged } = mergeDuplicates(raw, options, "leaveOneOut");
   const counts = data.userCounts();
   const chosen = new Int32Array(data.numUsers).fill(-1);
   if (pick === "latest") {
@@ -76,10 +110,10 @@ export function leaveOneOut(data: Interactions, options: LeaveOneOutOptions = {}
     isTest[chosen[u]!] = 1;
     testRows.push(chosen[u]!);
   }
-  return { train: data.select(rowsWhere(isTest, 0)), test: data.select(Int32Array.from(testRows)), skippedUsers };
+  return { train: data.select(rowsWhere(isTest, 0)), test: data.select(Int32Array.from(testRows)), skippedUsers, mergedDuplicates: merged };
 }
 
-export interface RatioSplitOptions {
+export interface RatioSplitOptions extends DuplicateOptions {
   /** Share of each eligible user's interactions that goes to test. Default 0.2. */
   testFraction?: number;
   /** "random" (default; needs rng): a random subset per user; "time": each user's latest interactions. */
@@ -93,13 +127,14 @@ export interface RatioSplitOptions {
  * Per-user ratio split: an eligible user with n interactions puts round(n * testFraction) of them in test, but at
  * least 1 and at most n - 1, chosen at random or as their latest (ties: later row).
  */
-export function ratioSplit(data: Interactions, options: RatioSplitOptions = {}): Split {
+export function ratioSplit(raw: Interactions, options: RatioSplitOptions = {}): Split {
   const fraction = options.testFraction ?? 0.2;
   if (!(fraction > 0 && fraction < 1)) throw new Error(`ratioSplit: testFraction must be in (0, 1), got ${fraction}`);
   const by = options.by ?? "random";
   if (by === "random" && !options.rng) throw new Error("ratioSplit: by 'random' needs an rng (e.g. new Rng(seed).derive('split')), or use by: 'time'");
   const minInteractions = options.minInteractions ?? 2;
   checkMin(minInteractions, 2, "ratioSplit");
+  const { data, merged } = mergeDuplicates(raw, options, "ratioSplit");
   const { indptr, rows } = rowsByUser(data);
   const isTest = new Uint8Array(data.length);
   let skippedUsers = 0;
@@ -127,10 +162,10 @@ export function ratioSplit(data: Interactions, options: RatioSplitOptions = {}):
       }
     }
   }
-  return { train: data.select(rowsWhere(isTest, 0)), test: data.select(rowsWhere(isTest, 1)), skippedUsers };
+  return { train: data.select(rowsWhere(isTest, 0)), test: data.select(rowsWhere(isTest, 1)), skippedUsers, mergedDuplicates: merged };
 }
 
-export interface TimeSplitOptions {
+export interface TimeSplitOptions extends DuplicateOptions {
   /** Share of all interactions, the latest ones, that goes to test. Default 0.2 (ignored when cutoff is given). */
   testFraction?: number;
   /** Alternatively: interactions with timestamp >= cutoff (seconds) go to test. */
@@ -144,15 +179,18 @@ export interface TimeSplitOptions {
  * by (timestamp, source row). Users and items first seen after the cut are cold; they are counted (coldUsers,
  * coldItems) and kept unless dropCold. skippedUsers is 0: no user is treated specially.
  */
-export function globalTimeSplit(data: Interactions, options: TimeSplitOptions = {}): Split {
-  const ts = data.timestamps;
-  if (!ts) throw new Error("globalTimeSplit: these interactions have no timestamps; use ratioSplit or leaveOneOut instead");
+export function globalTimeSplit(raw: Interactions, options: TimeSplitOptions = {}): Split {
+  if (!raw.timestamps) throw new Error("globalTimeSplit: these interactions have no timestamps; use ratioSplit or leaveOneOut instead");
+  const fraction = options.testFraction ?? 0.2;
+  if (options.cutoff === undefined && !(fraction > 0 && fraction < 1)) {
+    throw new Error(`globalTimeSplit: testFraction must be in (0, 1), got ${fraction}`);
+  }
+  const { data, merged } = mergeDuplicates(raw, options, "globalTimeSplit");
+  const ts = data.timestamps!;
   const isTest = new Uint8Array(data.length);
   if (options.cutoff !== undefined) {
     for (let r = 0; r < data.length; r++) if (ts[r]! >= options.cutoff) isTest[r] = 1;
   } else {
-    const fraction = options.testFraction ?? 0.2;
-    if (!(fraction > 0 && fraction < 1)) throw new Error(`globalTimeSplit: testFraction must be in (0, 1), got ${fraction}`);
     const order = Int32Array.from({ length: data.length }, (_, r) => r);
     sortByTime(order, ts);
     const k = Math.round(data.length * fraction);
@@ -187,6 +225,7 @@ export function globalTimeSplit(data: Interactions, options: TimeSplitOptions = 
     coldUsers: coldUser.reduce((s, v) => s + v, 0),
     coldItems: coldItem.reduce((s, v) => s + v, 0),
     ...(options.dropCold ? { droppedColdRows } : {}),
+    mergedDuplicates: merged,
   };
 }
 
@@ -196,22 +235,18 @@ export type ValidationOptions =
 
 /**
  * Carves a validation set out of a split's training rows with leave-one-out or a ratio split (the test set is
- * untouched). Users too small for it are counted in validationSkippedUsers.
+ * untouched). Users too small for it are counted in validationSkippedUsers. Repeats left in train (a split made
+ * with duplicates: "keep") are merged unless these options say "keep" too; they are added to mergedDuplicates.
  */
 export function carveValidation(split: Split, options: ValidationOptions): Split {
   const inner = options.method === "leave-one-out" ? leaveOneOut(split.train, options) : ratioSplit(split.train, options);
-  return { ...split, train: inner.train, validation: inner.test, validationSkippedUsers: inner.skippedUsers };
-}
-
-/** Row numbers grouped by user: the rows of user u are rows[indptr[u] .. indptr[u+1]), ascending. */
-export function rowsByUser(data: Interactions): { indptr: Int32Array; rows: Int32Array } {
-  const indptr = new Int32Array(data.numUsers + 1);
-  for (let r = 0; r < data.length; r++) indptr[data.users[r]! + 1]!++;
-  for (let u = 0; u < data.numUsers; u++) indptr[u + 1]! += indptr[u]!;
-  const fill = indptr.slice(0, data.numUsers);
-  const rows = new Int32Array(data.length);
-  for (let r = 0; r < data.length; r++) rows[fill[data.users[r]!]!++] = r;
-  return { indptr, rows };
+  return {
+    ...split,
+    train: inner.train,
+    validation: inner.test,
+    validationSkippedUsers: inner.skippedUsers,
+    mergedDuplicates: split.mergedDuplicates + inner.mergedDuplicates,
+  };
 }
 
 /** Sorts row numbers in place by (timestamp, row); by row alone without timestamps. */

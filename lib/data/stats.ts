@@ -14,6 +14,11 @@ export interface DatasetStats {
   users: number;
   items: number;
   interactions: number;
+  /**
+   * Rows that repeat an earlier row's (user, item) pair (a re-rating, a second click): the rows every split merges
+   * into the pair's latest row by default (their `mergedDuplicates`). 0 for ml-100k.
+   */
+  repeatedPairs: number;
   /** interactions / (users * items). */
   density: number;
   interactionsPerUser: Distribution;
@@ -49,6 +54,7 @@ export function datasetStats(d: Dataset): DatasetStats {
     users: x.numUsers,
     items: x.numItems,
     interactions: x.length,
+    repeatedPairs: x.length - x.deduplicate().length,
     density: Number(x.density.toPrecision(4)),
     interactionsPerUser: distribution(x.userCounts()),
     interactionsPerItem: distribution(x.itemCounts()),

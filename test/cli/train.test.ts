@@ -26,6 +26,7 @@ test("recsys-lab train (compiled) trains NeuMF on wasm, reports both protocols a
   assert.match(out.test.sampled.protocol, /paper reproduction/);
   for (const v of [out.test.full["hr@10"], out.test.full["ndcg@10"], out.test.sampled["hr@10"]]) assert.ok(v >= 0 && v <= 1);
   assert.equal(out.test.usersEvaluated, 80);
+  assert.equal(out.mergedDuplicates, 0); // the synthetic world has no repeated pairs
   assert.ok(out.examplesPerSecond > 0);
   assert.deepEqual(fs.readdirSync(dir).sort(), ["config.json", "weights.bin", "weights.json"]);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")).className, "NeuMF");

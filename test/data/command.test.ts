@@ -52,6 +52,18 @@ test("data stats on any CSV with --dataset csv", async () => {
   assert.equal(s.users, 2);
   assert.equal(s.items, 2);
   assert.equal(s.ratings, null);
+  assert.equal(s.repeatedPairs, 0);
+});
+
+test("data stats counts rows that repeat an earlier (user, item) pair: what a split merges", async () => {
+  const file = path.join(tmpDir(), "clicks.csv");
+  // (a, x) three times and (b, y) twice: 3 rows repeat an earlier pair.
+  fs.writeFileSync(file, "who,what\na,x\na,y\na,x\nb,y\na,x\nb,y\nb,x\n");
+  const s = await stats(["stats", "--dataset", "csv", "--file", file, "--user-column", "who", "--item-column", "what"]);
+  assert.equal(s.interactions, 7);
+  assert.equal(s.repeatedPairs, 3);
+  const fixture = await stats(["stats", "--dataset", "ml-100k", "--data-dir", path.join(FIXTURES, "ml-100k"), "--offline"]);
+  assert.equal(fixture.repeatedPairs, 0);
 });
 
 test("usage errors: missing subcommand, unknown dataset, options of another dataset, missing files offline", async () => {

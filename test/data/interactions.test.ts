@@ -58,3 +58,23 @@ test("deduplicate keeps the latest row of each pair (ties: the later row) in sou
   const unique = tie.select(Int32Array.of(0));
   assert.equal(unique.deduplicate(), unique);
 });
+
+test("deduplicate handles more pairs than a JavaScript Map can hold (ml-20m and ml-25m have over 2^24 rows)", () => {
+  // 2^24 + 2 distinct pairs and one repeat at the end; a Map keyed by pair throws "Map maximum size exceeded".
+  const n = (1 << 24) + 3;
+  const users = new Int32Array(n);
+  const items = new Int32Array(n);
+  for (let r = 0; r < n - 1; r++) {
+    users[r] = r >>> 10;
+    items[r] = r & 1023;
+  }
+  users[n - 1] = 5; // repeats row 5 * 1024 + 7
+  items[n - 1] = 7;
+  const x = new Interactions({ users, items, numUsers: (n >>> 10) + 1, numItems: 1024 });
+  const d = x.deduplicate();
+  assert.equal(d.length, n - 1);
+  assert.equal(d.users[5 * 1024 + 7], 5); // the earlier row of the pair is gone: the next pair moved up
+  assert.equal(d.items[5 * 1024 + 7], 8);
+  assert.equal(d.users[n - 2], 5);
+  assert.equal(d.items[n - 2], 7);
+});

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { multiHot, type CategoricalFeature, type NumericFeature, type SetFeature, type TextFeature } from "../../lib/data/features";
+import { loadCsv } from "../../lib/data/csv";
 import { readMovieLens } from "../../lib/data/movielens";
+import { DataFileError } from "../../lib/data/parse";
 import { FIXTURES, tmpDir } from "./helpers";
 
 const cat = (c: unknown, r: number) => {
@@ -109,6 +111,65 @@ test("a malformed line is an error naming the file and the 1-based line", () => 
   const ml1m = tmpDir();
   fs.writeFileSync(path.join(ml1m, "ratings.dat"), "1::2::3::4\n1::2::3\n");
   assert.throws(() => readMovieLens(ml1m, "ml-1m"), /ratings\.dat:2: expected 4 fields separated by "::" but found 3/);
+});
+
+/** A temporary copy of a fixture folder whose ratings file has `line` inserted so that it becomes line `at` (1-based). */
+function withLine(fixture: string, ratingsFile: string, at: number, line: string): string {
+  const dir = tmpDir();
+  for (const f of fs.readdirSync(path.join(FIXTURES, fixture))) fs.copyFileSync(path.join(FIXTURES, fixture, f), path.join(dir, f));
+  const eol = fixture === "ml-latest-small" ? "\r\n" : "\n";
+  const lines = fs.readFileSync(path.join(dir, ratingsFile), "latin1").split(eol);
+  lines.splice(at - 1, 0, line);
+  fs.writeFileSync(path.join(dir, ratingsFile), lines.join(eol), "latin1");
+  return dir;
+}
+
+/** Asserts that reading throws a DataFileError for `file` at `line` with exactly `problem`. */
+function assertBadLine(read: () => unknown, file: string, line: number, problem: string): void {
+  assert.throws(read, (err: Error) => {
+    assert.ok(err instanceof DataFileError, `${err.name}: ${err.message}`);
+    assert.equal(err.file, file);
+    assert.equal(err.line, line);
+    assert.equal(err.message, `${file}:${line}: ${problem}`);
+    return true;
+  });
+}
+
+test("a rating outside ml-100k's and ml-1m's scale (whole stars 1-5) is an error naming the file, line and value", () => {
+  const dir = withLine("ml-100k", "u.data", 7, "1\t4\t99\t100");
+  assertBadLine(() => readMovieLens(dir, "ml-100k"), path.join(dir, "u.data"), 7, "rating 99 is outside ml-100k's scale 1-5 (whole stars); fix or remove this line");
+  for (const bad of ["0", "3.5", "6", "-1"]) {
+    const d = withLine("ml-100k", "u.data", 2, `1\t4\t${bad}\t100`);
+    assertBadLine(() => readMovieLens(d, "ml-100k"), path.join(d, "u.data"), 2, `rating ${bad} is outside ml-100k's scale 1-5 (whole stars); fix or remove this line`);
+  }
+  const ml1m = withLine("ml-1m", "ratings.dat", 3, "1::3408::4.5::978300800");
+  assertBadLine(() => readMovieLens(ml1m, "ml-1m"), path.join(ml1m, "ratings.dat"), 3, "rating 4.5 is outside ml-1m's scale 1-5 (whole stars); fix or remove this line");
+  const zero = withLine("ml-1m", "ratings.dat", 8, "5::661::0::978300800"); // the last line
+  assertBadLine(() => readMovieLens(zero, "ml-1m"), path.join(zero, "ratings.dat"), 8, "rating 0 is outside ml-1m's scale 1-5 (whole stars); fix or remove this line");
+});
+
+test("a rating outside the CSV releases' scale (0.5-5 in half stars) is an error naming the file, line, value and dataset", () => {
+  // ratings.csv: the header is line 1; the fixture already holds 0.5 and 5.0, the ends of the scale.
+  for (const bad of ["4.3", "0", "0.0", "5.5", "10"]) {
+    const dir = withLine("ml-latest-small", "ratings.csv", 4, `1,6,${bad},964982800`);
+    assertBadLine(
+      () => readMovieLens(dir, "ml-csv", "ml-latest-small"),
+      path.join(dir, "ratings.csv"),
+      4,
+      `rating ${bad} is outside ml-latest-small's scale 0.5-5 (half stars); fix or remove this line`,
+    );
+  }
+  const ml25m = withLine("ml-latest-small", "ratings.csv", 2, "1,6,7,964982800");
+  assert.throws(() => readMovieLens(ml25m, "ml-csv", "ml-25m"), /ratings\.csv:2: rating 7 is outside ml-25m's scale 0\.5-5 \(half stars\)/);
+  // Valid ratings of every step still load.
+  const fine = withLine("ml-latest-small", "ratings.csv", 2, "1,6,1.5,964982800");
+  assert.deepEqual(Array.from(readMovieLens(fine, "ml-csv", "ml-latest-small").interactions.ratings!), [1.5, 4, 4.5, 2.5, 3, 0.5, 5]);
+});
+
+test("a generic CSV has no publisher's scale: any finite rating loads", () => {
+  const file = path.join(tmpDir(), "scores.csv");
+  fs.writeFileSync(file, "u,i,score\na,x,99\nb,x,-2.25\n");
+  assert.deepEqual(Array.from(loadCsv(file, { user: "u", item: "i", rating: "score" }).interactions.ratings!), [99, -2.25]);
 });
 
 test("the real MovieLens-100K, when present, has 943 users, 1682 items, 100000 ratings and Latin-1 titles", { skip: !fs.existsSync("/work/shared/datasets/ml-100k/u.data") && "no local copy" }, () => {

@@ -84,9 +84,15 @@ test("global time split: every test row is at or after every train row; cold use
   assert.deepEqual(Array.from(split.test.timestamps!), [4, 5, 6]);
   assert.equal(split.coldUsers, 2); // users 1 and 2 have nothing in train
   assert.equal(split.coldItems, 1); // item 3
-  const dropped = globalTimeSplit(data, { cutoff: 3, dropCold: true });
+  // This log repeats (user 0, item 1) @2 and @3; "keep" splits the raw rows, so item 1 is in train @2.
+  const dropped = globalTimeSplit(data, { cutoff: 3, dropCold: true, duplicates: "keep" });
   assert.deepEqual(Array.from(dropped.test.timestamps!), [3]);
   assert.equal(dropped.droppedColdRows, 3);
+  // By default the pair is merged to its row @3, so item 1 has no training row and that test row is cold too.
+  const merged = globalTimeSplit(data, { cutoff: 3, dropCold: true });
+  assert.equal(merged.mergedDuplicates, 1);
+  assert.equal(merged.test.length, 0);
+  assert.equal(merged.droppedColdRows, 4);
   assert.throws(() => globalTimeSplit(new Interactions({ users: Int32Array.of(0), items: Int32Array.of(0), numUsers: 1, numItems: 1 })), /no timestamps; use ratioSplit or leaveOneOut/);
   const synthetic = generateSynthetic({ numUsers: 100, numItems: 200, interactionsPerUser: 10 }).interactions;
   const s = globalTimeSplit(synthetic);
@@ -114,4 +120,76 @@ test("same seed: byte-identical splits; different seed: different", () => {
   const c = ratioSplit(data, { rng: new Rng(10).derive("split") });
   assert.ok(bytes(a.test.items).equals(bytes(b.test.items)) && bytes(a.train.users).equals(bytes(b.train.users)));
   assert.ok(!bytes(a.test.items).equals(bytes(c.test.items)));
+});
+
+/**
+ * A log with repeats, as a CSV export of clicks or re-ratings has them:
+ * user a: x @10, y @20, x @30 (a's latest item, x, was also seen earlier), z @25;
+ * user b: y @5, z @6, z @6 (an exact repeat: the tie goes to the later row), x @1.
+ */
+function repeatedLog(): Interactions {
+  return new Interactions({
+    users: Int32Array.of(0, 0, 1, 0, 1, 1, 0, 1),
+    items: Int32Array.of(0, 1, 1, 0, 2, 2, 2, 0),
+    ratings: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+    timestamps: Float64Array.of(10, 20, 5, 30, 6, 6, 25, 1),
+    numUsers: 2,
+    numItems: 3,
+    userIds: ["a", "b"],
+    itemIds: ["x", "y", "z"],
+  });
+}
+
+test("leave-one-out merges repeated (user, item) pairs to the latest first: the held-out item is not also in train", () => {
+  const data = repeatedLog();
+  const split = leaveOneOut(data);
+  assert.deepEqual(pairs(split.test), ["a x", "b z"]);
+  assert.deepEqual(Array.from(split.test.ratings!), [4, 6]); // the latest row of each pair, its rating with it
+  assert.ok(!pairs(split.train).includes("a x"), pairs(split.train).join(", "));
+  assert.ok(!pairs(split.train).includes("b z"), pairs(split.train).join(", "));
+  assert.deepEqual(pairs(split.train), ["a y", "b y", "a z", "b x"]); // source order kept
+  assert.equal(split.mergedDuplicates, 2); // a's x @10 and b's first z @6
+  assert.equal(split.train.length + split.test.length + split.mergedDuplicates, data.length);
+  // Data without repeats: nothing merged, and the count says so.
+  assert.equal(leaveOneOut(readMovieLens(path.join(FIXTURES, "ml-100k"), "ml-100k").interactions).mergedDuplicates, 0);
+});
+
+test("duplicates: 'keep' splits the rows as they are (the old behaviour, repeats and all)", () => {
+  const data = repeatedLog();
+  const kept = leaveOneOut(data, { duplicates: "keep" });
+  assert.deepEqual(pairs(kept.test), ["a x", "b z"]);
+  assert.deepEqual(pairs(kept.train), ["a x", "a y", "b y", "b z", "a z", "b x"]); // the held-out pairs are in train too
+  assert.equal(kept.mergedDuplicates, 0);
+  assert.equal(kept.train.length + kept.test.length, data.length);
+  assert.throws(() => leaveOneOut(data, { duplicates: "first" as "keep" }), /leaveOneOut: duplicates must be "latest" \(default\) or "keep", got "first"/);
+});
+
+test("ratio, time and validation splits merge repeats too, and report how many rows they merged", () => {
+  const data = repeatedLog();
+  const ratio = ratioSplit(data, { by: "time", testFraction: 0.5 });
+  assert.equal(ratio.mergedDuplicates, 2);
+  assert.deepEqual(pairs(ratio.test), ["b y", "a x", "b z", "a z"]); // each user's latest two of three distinct items
+  assert.deepEqual(pairs(ratio.train), ["a y", "b x"]);
+  assert.equal(ratioSplit(data, { by: "time", testFraction: 0.5, duplicates: "keep" }).mergedDuplicates, 0);
+  const random = ratioSplit(data, { rng: new Rng(4) });
+  assert.equal(random.mergedDuplicates, 2);
+  assert.equal(random.train.length + random.test.length, data.length - 2);
+
+  const time = globalTimeSplit(data, { cutoff: 25 });
+  assert.equal(time.mergedDuplicates, 2);
+  assert.deepEqual(pairs(time.test), ["a x", "a z"]); // a's x @30 and z @25; a's x @10 is merged away, not left in train
+  assert.deepEqual(pairs(time.train), ["a y", "b y", "b z", "b x"]);
+  const timeKept = globalTimeSplit(data, { cutoff: 25, duplicates: "keep" });
+  assert.deepEqual(pairs(timeKept.train), ["a x", "a y", "b y", "b z", "b z", "b x"]);
+  assert.equal(timeKept.mergedDuplicates, 0);
+
+  // Validation is carved from training rows: repeats left there (by an outer 'keep') are merged and added to the count.
+  const carved = carveValidation(timeKept, { method: "leave-one-out" });
+  assert.equal(carved.mergedDuplicates, 1); // b's two z rows @6 in train
+  assert.deepEqual(pairs(carved.validation!), ["a y", "b z"]);
+  assert.deepEqual(pairs(carved.train), ["a x", "b y", "b x"]);
+  assert.deepEqual(pairs(carveValidation(timeKept, { method: "leave-one-out", duplicates: "keep" }).train), ["a x", "b y", "b z", "b x"]);
+  const clean = carveValidation(leaveOneOut(data), { method: "leave-one-out" });
+  assert.equal(clean.mergedDuplicates, 2); // the outer split's merges; nothing left to merge in train
+  assert.equal(clean.train.length + clean.validation!.length + clean.test.length + clean.mergedDuplicates, data.length);
 });

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { UsageError } from "../../lib/commands/args";
 import { run } from "../../lib/commands/evaluate";
@@ -57,6 +58,19 @@ test("evaluate on the synthetic dataset: one JSON object with metrics, protocol,
   assert.ok(pop.metrics.hr > random.metrics.hr);
   const again = await evaluate(["--dataset", "synthetic", "--model", "random", "--k", "5", "--seed", "3"]);
   assert.deepEqual(again.metrics, random.metrics); // seeded
+});
+
+test("evaluate merges repeated (user, item) pairs before the split and says how many rows it merged", async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "evaluate-")), "log.csv");
+  // a clicks x @1 and again @3 (its latest); without merging, x would be both a's test item and in a's train rows.
+  fs.writeFileSync(file, "user,item,time\na,x,1\na,y,2\na,x,3\nb,x,1\nb,y,2\n");
+  const out = await evaluate(["--dataset", "csv", "--file", file, "--user-column", "user", "--item-column", "item", "--timestamp-column", "time"]);
+  assert.equal(out.mergedDuplicates, 1);
+  assert.equal(out.trainInteractions, 2); // a y, b x
+  assert.equal(out.testInteractions, 2); // a x @3, b y
+  assert.match(out.split, /repeated \(user, item\) pairs merged to the latest/);
+  const synthetic = await evaluate(["--dataset", "synthetic", "--users", "50", "--items", "80", "--per-user", "8"]);
+  assert.equal(synthetic.mergedDuplicates, 0);
 });
 
 test("evaluate rejects missing and misplaced options with a usage error", async () => {

@@ -1,0 +1,23 @@
+/**
+ * The checks of `recsys-lab train`'s options that need nothing but the options. Kept beside train.ts rather than in
+ * it so that adding an option to the command and adding its check are separate, small edits.
+ */
+import { type ParsedOptions, UsageError, checkNumber, getString } from "./args";
+
+/**
+ * Every check the options allow on their own, run before the backend starts or the dataset loads (which may mean a
+ * download): a wrong value must fail at once, not after minutes. Checks that depend on the chosen model are in
+ * train.ts's modelOptionsFrom, which also runs before the backend starts.
+ */
+export function checkTrainOptions(o: ParsedOptions): void {
+  const loss = getString(o, "loss", "bce");
+  for (const name of ["epochs", "batch", "k", "patience", "sampled-negatives", "factors"]) checkNumber(o, "train", name, (v) => v >= 1, "at least 1");
+  if (o.has("negatives") && loss !== "bce") throw new UsageError(`train: --negatives applies to --loss bce only (got --loss ${loss})`);
+  checkNumber(o, "train", "negatives", (v) => v >= 1, "at least 1 with --loss bce", "a model trained without negatives learns to say yes to everything; the default is 4");
+  checkNumber(o, "train", "lr", (v) => v > 0, "greater than 0");
+  for (const name of ["dropout", "embedding-dropout", "dense-dropout"]) checkNumber(o, "train", name, (v) => v >= 0 && v < 1, "in [0, 1)", "it is the share of units dropped, and 1 would drop them all");
+  for (const name of ["l2", "embedding-l2", "dense-l2"]) checkNumber(o, "train", name, (v) => v >= 0, "at least 0");
+  if (loss === "mse" && getString(o, "dataset") === "csv" && !o.has("rating-column")) {
+    throw new UsageError("train: --loss mse trains on ratings; give --rating-column, or use --loss bce or bpr");
+  }
+}
