@@ -165,8 +165,9 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
   let sinceBest = 0;
   const first = model.epochsTrained;
   const last = first + epochs;
-  const restoreBest = () => {
-    if (bestWeights && history.best && history.best.epoch !== history.epochs[history.epochs.length - 1]?.epoch) {
+  // After a divergence the model's weights are past the last recorded epoch, so the best is put back even then.
+  const restoreBest = (diverged: boolean) => {
+    if (bestWeights && history.best && (diverged || history.best.epoch !== history.epochs[history.epochs.length - 1]?.epoch)) {
       model.setWeights(bestWeights);
       history.restoredBest = true;
     }
@@ -193,7 +194,7 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
     const trainSeconds = (performance.now() - t0) / 1000;
     model.epochsTrained = e + 1;
     if (!Number.isFinite(trainLoss)) {
-      restoreBest();
+      restoreBest(true);
       history.seconds = (performance.now() - started) / 1000;
       progress.done(`stopped: the training loss became ${trainLoss} in epoch ${e + 1}`);
       throw new TrainingDivergedError(
@@ -231,7 +232,7 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
       break;
     }
   }
-  restoreBest();
+  restoreBest(false);
   history.seconds = (performance.now() - started) / 1000;
   const final = history.epochs[history.epochs.length - 1]!;
   progress.done(

@@ -6,7 +6,8 @@ import { initBackend } from "../../lib/backend";
 import { generateSynthetic, leaveOneOut } from "../../lib/data";
 import { MF, NeuMF } from "../../lib/models";
 import type { WeightMap } from "../../lib/nn";
-import { fit, implicitBatches, pairwiseBatches, ratingBatches, rankingValidation, lossValidation, type Validator } from "../../lib/train";
+import { fit, implicitBatches, pairwiseBatches, ratingBatches, rankingValidation, lossValidation, TrainingDivergedError, type Validator } from "../../lib/train";
+import type { Rng } from "../../lib/random";
 import type { Progress } from "../../lib/progress";
 
 const data = generateSynthetic({ numUsers: 60, numItems: 80, interactionsPerUser: 15, seed: 3 });
@@ -136,4 +137,75 @@ test("fit stops with a clear message when the loss diverges, and checks its opti
     /monitor 'ndcg@10' is not among the validation metrics \(hr\)/,
   );
   fresh.dispose();
+});
+
+test("a second fit continues: fit(2) then fit(2) trains exactly as fit(4), epochs numbered on", async () => {
+  await initBackend({ backend: "cpu" });
+  const make = () => new NeuMF({ numUsers: data.interactions.numUsers, numItems: data.interactions.numItems, factors: 4, layers: [8, 4], seed: 9, denseDropout: 0.1 });
+  const source = implicitBatches(split.train, { batchSize: 128 });
+  const straight = make();
+  const h4 = await fit(straight, source, { epochs: 4, optimizer: { learningRate: 0.01 }, progress: false });
+  const twice = make();
+  await fit(twice, source, { epochs: 2, optimizer: { learningRate: 0.01 }, progress: false });
+  const adam = twice.optimizer;
+  const second = await fit(twice, source, { epochs: 2, optimizer: { learningRate: 0.01 }, progress: false });
+  assert.equal(twice.optimizer, adam, "same optimiser options: the optimiser (and its moments) is kept");
+  assert.equal(twice.epochsTrained, 4);
+  assert.deepEqual(second.epochs.map((e) => e.epoch), [3, 4]);
+  assert.deepEqual(second.epochs.map((e) => e.trainLoss), h4.epochs.slice(2).map((e) => e.trainLoss));
+  const a = straight.getWeights();
+  for (const [name, w] of twice.getWeights()) assert.deepEqual(Array.from(w.values), Array.from(a.get(name)!.values), name);
+  // Different optimiser options start a fresh optimiser.
+  await fit(twice, source, { epochs: 1, optimizer: { learningRate: 0.001 }, progress: false });
+  assert.notEqual(twice.optimizer, adam);
+  assert.equal(twice.optimizer!.config.learningRate, 0.001);
+  straight.dispose();
+  twice.dispose();
+});
+
+test("a diverging loss restores the best epoch's weights and hands back the history with the error", async () => {
+  await initBackend({ backend: "cpu" });
+  const model = new MF({ numUsers: data.interactions.numUsers, numItems: data.interactions.numItems, factors: 4 });
+  const ratings = ratingBatches(split.train, { batchSize: 256 });
+  // Epochs 1-2 train normally; epoch 3's labels are NaN, so its loss (and every weight) becomes NaN.
+  const source = {
+    epoch: (e: number, rng: Rng) =>
+      [...ratings.epoch(e, rng)].map((b) => (e < 2 ? b : { ...b, labels: new Float32Array(b.labels!.length).fill(NaN) })),
+  };
+  const snapshots: WeightMap[] = [];
+  const script = [0.1, 0.3, 0.2];
+  let error: unknown;
+  try {
+    await fit(model, source, {
+      epochs: 5,
+      loss: "mse",
+      validate: (_m, e) => ({ score: script[e - 1]! }),
+      earlyStopping: { monitor: "score" },
+      progress: false,
+      onEpochEnd: () => void snapshots.push(model.getWeights()),
+    });
+  } catch (err) {
+    error = err;
+  }
+  assert.ok(error instanceof TrainingDivergedError, `expected TrainingDivergedError, got ${error}`);
+  assert.match(error.message, /the training loss became NaN in epoch 3; .*The weights of the best epoch \(2\) were restored/);
+  assert.deepEqual(error.history.epochs.map((e) => e.epoch), [1, 2]);
+  assert.ok(error.history.restoredBest);
+  const now = model.getWeights();
+  for (const [name, w] of snapshots[1]!) assert.deepEqual(Array.from(now.get(name)!.values), Array.from(w.values), name);
+  model.dispose();
+});
+
+test("two validators reporting the same metric, and a NaN monitored metric, are errors that say so", async () => {
+  await initBackend({ backend: "cpu" });
+  const model = new MF({ numUsers: data.interactions.numUsers, numItems: data.interactions.numItems, factors: 4 });
+  await assert.rejects(
+    fit(model, implicitBatches(split.train), { epochs: 1, validate: [() => ({ "ndcg@10": 0.1 }), () => ({ "ndcg@10": 0.2 })], progress: false }),
+    /validators 2 and an earlier one both report 'ndcg@10'; give one a prefix/,
+  );
+  await assert.rejects(
+    fit(model, implicitBatches(split.train), { epochs: 1, validate: () => ({ "ndcg@10": NaN }), earlyStopping: { monitor: "ndcg@10" }, progress: false }),
+    /earlyStopping.monitor 'ndcg@10' is NaN in epoch \d+/,
+  );
+  model.dispose();
 });
