@@ -76,6 +76,20 @@ export async function loadDatasetFromOptions(o: ParsedOptions, command: string, 
   });
 }
 
+/**
+ * The flags that say which data a run used (dataset, the synthetic world's knobs, the CSV's columns), without the
+ * machine-specific ones (--data-dir, --offline, --mirror): what a saved model records so that `evaluate
+ * --model-dir` can load the same data on another machine.
+ */
+export function datasetFlags(o: ParsedOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ["dataset", ...SYNTHETIC_FLAGS, ...CSV_FLAGS]) {
+    const v = o.get(k);
+    if (typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
 function safeNames(): string {
   try {
     return datasetNames().join(", ");

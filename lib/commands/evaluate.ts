@@ -1,6 +1,7 @@
 /**
  * `recsys-lab evaluate`: evaluate a baseline (MostPopular or Random) on a dataset split, with the full-ranking
- * protocol (default) or the labelled sampled protocol, and print one JSON object.
+ * protocol (default) or the labelled sampled protocol, and print one JSON object; or, with --model-dir, a saved
+ * model on the split it was trained on (evaluate-saved.ts).
  */
 import { sampledCandidates } from "../data/sampling";
 import { leaveOneOut } from "../data/splits";
@@ -12,9 +13,10 @@ import type { Recommender } from "../models/recommender";
 import { Rng } from "../random";
 import { type OptionSpec, UsageError, getNumber, getString, parseArgs, printJson } from "./args";
 import { datasetOptions, loadDatasetFromOptions } from "./dataset-options";
+import { evaluateSaved } from "./evaluate-saved";
 
 export const summary =
-  "Evaluate a baseline (pop, random) on a dataset split: full ranking with training items masked (default) or the sampled paper-reproduction protocol; prints the metrics as JSON.";
+  "Evaluate a baseline (pop, random) on a dataset split, or a saved model (--model-dir) on the split it was trained on: full ranking with training items masked (default) or the sampled paper-reproduction protocol; prints the metrics as JSON.";
 
 export const options: OptionSpec[] = [
   ...datasetOptions(undefined),
@@ -24,11 +26,20 @@ export const options: OptionSpec[] = [
   { name: "k", type: "integer", help: "cut-off of the @k metrics (default 10)" },
   { name: "negatives", type: "integer", help: "sampled protocol: negatives per held-out item (default 99)" },
   { name: "seed", type: "integer", help: "seed of the Random model and the sampled negatives (default 0; the synthetic world has --data-seed)" },
+  { name: "model-dir", help: "a model saved by 'train --save': evaluate it on its own split (dataset flags default to its own)" },
+  { name: "backend", help: "TensorFlow.js backend for --model-dir: auto, tensorflow, wasm or cpu (default: RECSYS_BACKEND or auto)" },
 ];
 
 export async function run(argv: string[]): Promise<void> {
   const { options: o, positional } = parseArgs(argv, options, "evaluate");
   if (positional.length) throw new UsageError(`evaluate: unexpected argument '${positional[0]}'; options start with --`);
+  const modelDir = getString(o, "model-dir");
+  if (modelDir) {
+    const k = getNumber(o, "k");
+    if (k !== undefined && k < 1) throw new UsageError(`evaluate: --k must be at least 1, got ${k}`);
+    return evaluateSaved(o, modelDir);
+  }
+  if (o.has("backend")) throw new UsageError("evaluate: --backend applies to --model-dir (the baselines need no backend)");
   const modelName = getString(o, "model", "pop");
   const protocol = getString(o, "protocol", "full");
   const k = getNumber(o, "k", 10);

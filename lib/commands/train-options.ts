@@ -16,7 +16,10 @@ export function checkTrainOptions(o: ParsedOptions): void {
   checkNumber(o, "train", "negatives", (v) => v >= 1, "at least 1 with --loss bce", "a model trained without negatives learns to say yes to everything; the default is 4");
   checkNumber(o, "train", "lr", (v) => v > 0, "greater than 0");
   for (const name of ["dropout", "embedding-dropout", "dense-dropout"]) checkNumber(o, "train", name, (v) => v >= 0 && v < 1, "in [0, 1)", "it is the share of units dropped, and 1 would drop them all");
-  for (const name of ["l2", "embedding-l2", "dense-l2"]) checkNumber(o, "train", name, (v) => v >= 0, "at least 0");
+  for (const name of ["l2", "embedding-l2", "dense-l2", "weight-decay"]) checkNumber(o, "train", name, (v) => v >= 0, "at least 0");
+  if (o.has("weight-decay") && getString(o, "optimizer") !== "adamw") {
+    throw new UsageError("train: --weight-decay (decoupled) applies to --optimizer adamw; for coupled L2 use --l2, --embedding-l2 or --dense-l2");
+  }
   if (loss === "mse" && getString(o, "dataset") === "csv" && !o.has("rating-column")) {
     throw new UsageError("train: --loss mse trains on ratings; give --rating-column, or use --loss bce or bpr");
   }

@@ -7,9 +7,10 @@ import { initBackend } from "../backend";
 import { MODEL_NAMES, type ModelName, type ModelOptions, trainAndEvaluate } from "../experiments/train-and-evaluate";
 import { saveModel } from "../models/io";
 import type { LossName } from "../nn/losses";
-import type { OptimizerName } from "../nn/optimizers";
+import { OPTIMIZER_NAMES, type OptimizerName } from "../nn/optimizers";
 import { type OptionSpec, type ParsedOptions, UsageError, getFlag, getNumber, getString, parseArgs, printJson } from "./args";
-import { datasetOptions, loadDatasetFromOptions } from "./dataset-options";
+import { datasetFlags, datasetOptions, loadDatasetFromOptions } from "./dataset-options";
+import { round, roundAll, testBlock } from "./format";
 import { checkTrainOptions } from "./train-options";
 
 export const summary =
@@ -21,7 +22,8 @@ export const options: OptionSpec[] = [
   { name: "epochs", type: "integer", help: "training epochs (default 10)" },
   { name: "batch", type: "integer", help: "examples per batch (default 256)" },
   { name: "lr", type: "number", help: "learning rate (default 0.001)" },
-  { name: "optimizer", help: "optimiser (default adam)", choices: ["adam", "adagrad", "sgd"] },
+  { name: "optimizer", help: "optimiser (default adam; adamw: Adam with decoupled weight decay --weight-decay)", choices: OPTIMIZER_NAMES },
+  { name: "weight-decay", type: "number", help: "adamw only: decoupled weight decay lambda (default 0.01); see README 'Regularisation'" },
   { name: "loss", help: "bce: implicit feedback with sampled negatives (default); bpr: pairwise; mse: explicit ratings (MF)", choices: ["bce", "bpr", "mse"] },
   { name: "negatives", type: "integer", help: "sampled negatives per positive, resampled every epoch (default 4)" },
   { name: "factors", type: "integer", help: "embedding size: MF latent dimension (default 32), GMF/NeuMF predictive factors (default 8)" },
@@ -65,7 +67,11 @@ export async function run(argv: string[]): Promise<void> {
     batchSize,
     negatives: getNumber(o, "negatives"),
     loss,
-    optimizer: { name: getString(o, "optimizer", "adam") as OptimizerName, learningRate: getNumber(o, "lr", 0.001) },
+    optimizer: {
+      name: getString(o, "optimizer", "adam") as OptimizerName,
+      learningRate: getNumber(o, "lr", 0.001),
+      ...(o.has("weight-decay") ? { weightDecay: getNumber(o, "weight-decay") } : {}),
+    },
     seed,
     k,
     sampledNegatives: getNumber(o, "sampled-negatives"),
@@ -74,7 +80,9 @@ export async function run(argv: string[]): Promise<void> {
     progress: !getFlag(o, "quiet"),
   });
   const save = getString(o, "save");
-  if (save) await saveModel(result.model, save);
+  // The model keeps its training data's ids and fingerprint and how the run was set up (with the dataset flags), so
+  // `recsys-lab evaluate --model-dir` can rebuild the split and reproduce the test metrics.
+  if (save) await saveModel(result.model, save, { train: result.split.train, training: { ...result.record, datasetFlags: datasetFlags(o) } });
   const last = result.history.epochs[result.history.epochs.length - 1]!;
   printJson({
     dataset: dataset.name,
@@ -90,16 +98,7 @@ export async function run(argv: string[]): Promise<void> {
     k,
     finalTrainLoss: round(last.trainLoss),
     best: result.history.best,
-    test: {
-      ...(result.test.full
-        ? { full: { protocol: "full ranking (all items; training items masked)", [`hr@${k}`]: round(result.test.full.hr), [`ndcg@${k}`]: round(result.test.full.ndcg) } }
-        : {}),
-      ...(result.test.sampled
-        ? { sampled: { protocol: result.test.sampled.protocol, [`hr@${k}`]: round(result.test.sampled.hr), [`ndcg@${k}`]: round(result.test.sampled.ndcg) } }
-        : {}),
-      ...(result.test.ratings ? { ratings: { rmse: round(result.test.ratings.rmse), mae: round(result.test.ratings.mae) } } : {}),
-      usersEvaluated: result.test.usersEvaluated,
-    },
+    test: testBlock(result.test, k),
     history: result.history.epochs.map((e) => ({ epoch: e.epoch, trainLoss: round(e.trainLoss), ...(e.validation ? { validation: roundAll(e.validation) } : {}) })),
     trainSeconds: round(result.trainSeconds),
     examplesPerSecond: Math.round(result.examplesPerSecond),
@@ -131,10 +130,3 @@ function modelOptionsFrom(o: ParsedOptions, model: ModelName): Partial<ModelOpti
   };
 }
 
-function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
-
-function roundAll(m: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)]));
-}

@@ -6,6 +6,7 @@
  * Row order is meaningful: it is the order of the source file, which breaks timestamp ties (the later line is the
  * later event).
  */
+import { createHash } from "crypto";
 
 export interface InteractionsInit {
   /** User index of each interaction, in [0, numUsers). */
@@ -186,6 +187,21 @@ export class Interactions {
     for (let u = 0; u < this.numUsers; u++) indices.subarray(indptr[u]!, indptr[u + 1]!).sort();
     this.csrCache = { indptr, indices };
     return this.csrCache;
+  }
+
+  /**
+   * SHA-256 (hex) of the index space and the rows: numUsers, numItems, the raw ids, users, items and ratings (when
+   * present). Two Interactions with the same fingerprint hold the same data in the same order; saved models keep
+   * the fingerprint of their training data so they can tell when they are evaluated against other data.
+   */
+  fingerprint(): string {
+    const h = createHash("sha256");
+    h.update(`${this.numUsers} ${this.numItems}\n`);
+    h.update(this.userIds.join("\u0000") + "\n" + this.itemIds.join("\u0000") + "\n");
+    for (const column of [this.users, this.items, this.ratings]) {
+      if (column) h.update(new Uint8Array(column.buffer, column.byteOffset, column.byteLength));
+    }
+    return h.digest("hex");
   }
 
   /** Interactions per user (length numUsers). */

@@ -2,7 +2,8 @@
  * One training run, end to end, as the CLI, the notebooks and the comparison experiments all need it:
  * dataset -> leave-one-out split (optionally a validation split carved from train) -> model -> fit -> test
  * metrics with the full-ranking protocol (the honest default) and the labelled sampled protocol (paper
- * reproduction), plus the history for learning curves.
+ * reproduction), plus the history for learning curves and a record of the run that a saved model keeps, so that
+ * `recsys-lab evaluate --model-dir` can rebuild the same split and reproduce the test metrics exactly.
  */
 import type { Dataset } from "../data/dataset";
 import { Interactions } from "../data/interactions";
@@ -14,6 +15,7 @@ import { evaluateSampled } from "../eval/sampled";
 import type { Model } from "../models/model";
 import { MF, type MFOptions } from "../models/mf";
 import { GMF, MLP, NeuMF, type GMFOptions, type MLPOptions, type NeuMFOptions } from "../models/ncf";
+import type { TrainableRecommender } from "../models/trainable";
 import { Rng } from "../random";
 import type { Progress } from "../progress";
 import type { LossName } from "../nn/losses";
@@ -48,9 +50,13 @@ export function createModel(name: ModelName, sizes: { numUsers: number; numItems
   }
 }
 
-export interface TrainRunOptions {
-  model: ModelName;
-  /** Model options (factors, layers, dropout, L2, init). The run's seed is used unless options.seed is given. */
+export interface TrainRunOptions<M extends TrainableRecommender = Model> {
+  /**
+   * A kit model by name (built with `modelOptions` and the run's seed), a model (anything that implements the
+   * training contract, e.g. an AutodiffModel), or a function that builds one for the dataset.
+   */
+  model: ModelName | M | ((dataset: Dataset) => M);
+  /** Options of a model given by name (factors, layers, dropout, L2, init). The run's seed is used unless options.seed is given. */
   modelOptions?: Partial<ModelOptions>;
   /** Default 10. */
   epochs?: number;
@@ -75,97 +81,154 @@ export interface TrainRunOptions {
   validation?: boolean;
   /** Early-stopping patience in epochs (needs validation). */
   patience?: number;
-  /** Also evaluate the test set after every epoch (learning curves on test; costs one evaluation per epoch). */
+  /**
+   * Also evaluate the test set after every epoch ("test ndcg@k", ...: learning curves on test; costs one
+   * evaluation per epoch). Masks exactly what the final test evaluation masks.
+   */
   testEveryEpoch?: boolean;
   /** Live progress (see fit). Default true. */
   progress?: boolean | Progress;
 }
 
-export interface TrainRunResult {
-  model: Model;
+/** Final test metrics: full ranking (default protocol) and sampled (paper reproduction); or ratings for "mse". */
+export interface TestMetrics {
+  full?: { hr: number; ndcg: number; recall: number; mrr: number; auc: number; coverage: number };
+  sampled?: { hr: number; ndcg: number; protocol: string };
+  ratings?: { rmse: number; mae: number };
+  usersEvaluated: number;
+}
+
+/** How a run was set up: what a saved model keeps so that its split and test evaluation can be rebuilt. */
+export interface RunRecord {
+  dataset: string;
+  split: { method: "leave-one-out"; validation: boolean };
+  loss: LossName;
+  seed: number;
+  k: number;
+  sampledNegatives: number;
+  epochs: number;
+  batchSize: number;
+  negatives?: number;
+  optimizer?: OptimizerOptions;
+}
+
+export interface TrainRunResult<M extends TrainableRecommender = Model> {
+  model: M;
   split: Split;
   history: History;
-  /** Final test metrics: full ranking (default protocol) and sampled (paper reproduction); or ratings for "mse". */
-  test: {
-    full?: { hr: number; ndcg: number; recall: number; mrr: number; auc: number; coverage: number };
-    sampled?: { hr: number; ndcg: number; protocol: string };
-    ratings?: { rmse: number; mae: number };
-    usersEvaluated: number;
-  };
+  test: TestMetrics;
   trainSeconds: number;
   examplesPerSecond: number;
+  record: RunRecord;
+}
+
+/** The interactions a run trains on: ratings for "mse", implicit feedback otherwise. */
+export function runData(dataset: Dataset, loss: LossName): Interactions {
+  if (loss !== "mse") return dataset.interactions.toImplicit();
+  if (!dataset.interactions.ratings) throw new Error(`loss 'mse' trains on ratings, but ${dataset.name} has none; use 'bce' or 'bpr'`);
+  return dataset.interactions;
+}
+
+/** The run's split: leave-one-out (repeated pairs merged to the latest), and a validation split carved from train. */
+export function runSplit(data: Interactions, record: Pick<RunRecord, "split">): Split {
+  const split = leaveOneOut(data);
+  return record.split.validation ? carveValidation(split, { method: "leave-one-out" }) : split;
+}
+
+/**
+ * The final test evaluation of a run: full ranking (training and validation items masked) and the labelled
+ * sampled protocol (candidates drawn from the run's seed), or RMSE/MAE for a ratings run. `trainAndEvaluate`
+ * and `recsys-lab evaluate --model-dir` both call this, so they agree exactly.
+ */
+export async function evaluateRun(model: TrainableRecommender, split: Split, record: Pick<RunRecord, "loss" | "seed" | "k" | "sampledNegatives">): Promise<TestMetrics> {
+  const { train, test, validation } = split;
+  if (record.loss === "mse") {
+    const r = await evaluateRatings(model, test);
+    return { ratings: { rmse: r.rmse, mae: r.mae }, usersEvaluated: r.usersEvaluated };
+  }
+  const k = record.k;
+  const exclude = validation ? [validation] : [];
+  const full = await evaluateFullRanking(model, test, { train, exclude, k });
+  const negatives = sampledCandidates(validation ? Interactions.concat([train, validation]) : train, test, {
+    numNegatives: record.sampledNegatives,
+    rng: new Rng(record.seed).derive("sampled-candidates"),
+  });
+  const sampled = await evaluateSampled(model, test, { negatives, k });
+  const m = full.metrics;
+  return {
+    full: { hr: m.hr, ndcg: m.ndcg, recall: m.recall, mrr: m.mrr, auc: m.auc, coverage: m.coverage ?? NaN },
+    sampled: { hr: sampled.metrics.hr, ndcg: sampled.metrics.ndcg, protocol: sampled.protocol },
+    usersEvaluated: full.usersEvaluated,
+  };
 }
 
 /** Train one model on a dataset and evaluate it (see the module comment). */
-export async function trainAndEvaluate(dataset: Dataset, options: TrainRunOptions): Promise<TrainRunResult> {
+export async function trainAndEvaluate(dataset: Dataset, options: TrainRunOptions<Model> & { model: ModelName }): Promise<TrainRunResult<Model>>;
+export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: Dataset, options: TrainRunOptions<M>): Promise<TrainRunResult<M>>;
+export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: Dataset, options: TrainRunOptions<M>): Promise<TrainRunResult<M>> {
   const seed = options.seed ?? 0;
-  const k = options.k ?? 10;
   const loss = options.loss ?? "bce";
-  const rng = new Rng(seed);
   const explicit = loss === "mse";
-  const data: Interactions = explicit ? dataset.interactions : dataset.interactions.toImplicit();
-  if (explicit && !data.ratings) throw new Error(`loss 'mse' trains on ratings, but ${dataset.name} has none; use 'bce' or 'bpr'`);
   if (options.patience !== undefined && !options.validation) throw new Error("patience (early stopping) needs validation: true");
-
-  let split = leaveOneOut(data);
-  if (options.validation) split = carveValidation(split, { method: "leave-one-out" });
+  const record: RunRecord = {
+    dataset: dataset.name,
+    split: { method: "leave-one-out", validation: options.validation === true },
+    loss,
+    seed,
+    k: options.k ?? 10,
+    sampledNegatives: options.sampledNegatives ?? 99,
+    epochs: options.epochs ?? 10,
+    batchSize: options.batchSize ?? 256,
+    ...(loss === "bce" ? { negatives: options.negatives ?? 4 } : {}),
+    ...(options.optimizer ? { optimizer: options.optimizer } : {}),
+  };
+  const data = runData(dataset, loss);
+  const split = runSplit(data, record);
   const { train, test, validation } = split;
+  const k = record.k;
 
-  const model = createModel(options.model, data, { seed, ...options.modelOptions });
-  const batchSize = options.batchSize ?? 256;
+  const model = buildModel(options, dataset, data, seed);
   const source =
     loss === "mse"
-      ? ratingBatches(train, { batchSize })
+      ? ratingBatches(train, { batchSize: record.batchSize })
       : loss === "bpr"
-        ? pairwiseBatches(train, { batchSize })
-        : implicitBatches(train, { batchSize, negatives: options.negatives ?? 4 });
+        ? pairwiseBatches(train, { batchSize: record.batchSize })
+        : implicitBatches(train, { batchSize: record.batchSize, negatives: record.negatives });
 
   const validators = [];
   if (validation) {
     validators.push(explicit ? lossValidation(validation, { loss: "mse" }) : rankingValidation(validation, { train, k }));
   }
   if (options.testEveryEpoch && !explicit) {
-    validators.push(rankingValidation(test, { train, k, prefix: "test " }));
+    // The same masks as the final test evaluation (training and validation items), so the curve ends on it.
+    validators.push(rankingValidation(test, { train, exclude: validation ? [validation] : [], k, prefix: "test " }));
   }
+  const monitor = explicit ? "loss" : `ndcg@${k}`;
   const history = await fit(model, source, {
-    epochs: options.epochs ?? 10,
+    epochs: record.epochs,
     loss,
     optimizer: options.optimizer,
     seed,
     validate: validators.length ? validators : undefined,
-    earlyStopping:
-      options.patience !== undefined ? { monitor: explicit ? "loss" : `ndcg@${k}`, patience: options.patience } : validation ? { monitor: explicit ? "loss" : `ndcg@${k}` } : undefined,
+    earlyStopping: options.patience !== undefined ? { monitor, patience: options.patience } : validation ? { monitor } : undefined,
     progress: options.progress,
   });
 
   const trainSeconds = history.epochs.reduce((s, e) => s + e.trainSeconds, 0);
   const examples = history.epochs.reduce((s, e) => s + e.examples, 0);
-  const result: TrainRunResult = { model, split, history, test: { usersEvaluated: 0 }, trainSeconds, examplesPerSecond: examples / trainSeconds };
-  if (explicit) {
-    const r = await evaluateRatings(model, test);
-    result.test = { ratings: { rmse: r.rmse, mae: r.mae }, usersEvaluated: r.usersEvaluated };
-    return result;
+  const result = await evaluateRun(model, split, record);
+  return { model, split, history, test: result, trainSeconds, examplesPerSecond: examples / trainSeconds, record };
+}
+
+function buildModel<M extends TrainableRecommender>(options: TrainRunOptions<M>, dataset: Dataset, data: Interactions, seed: number): M {
+  const m = options.model;
+  if (typeof m === "string") return createModel(m as ModelName, data, { seed, ...options.modelOptions }) as unknown as M;
+  if (options.modelOptions) throw new Error("trainAndEvaluate: modelOptions apply to a model given by name; configure your own model when you build it");
+  const model = typeof m === "function" ? m(dataset) : m;
+  if (model.numUsers !== data.numUsers || model.numItems !== data.numItems) {
+    throw new Error(`trainAndEvaluate: the model has ${model.numUsers} users x ${model.numItems} items but ${dataset.name} has ${data.numUsers} x ${data.numItems}`);
   }
-  const exclude = validation ? [validation] : [];
-  const full = await evaluateFullRanking(model, test, { train, exclude, k });
-  const negatives = sampledCandidates(validation ? Interactions.concat([train, validation]) : train, test, {
-    numNegatives: options.sampledNegatives ?? 99,
-    rng: rng.derive("sampled-candidates"),
-  });
-  const sampled = await evaluateSampled(model, test, { negatives, k });
-  result.test = {
-    full: {
-      hr: full.metrics.hr,
-      ndcg: full.metrics.ndcg,
-      recall: full.metrics.recall,
-      mrr: full.metrics.mrr,
-      auc: full.metrics.auc,
-      coverage: full.metrics.coverage ?? NaN,
-    },
-    sampled: { hr: sampled.metrics.hr, ndcg: sampled.metrics.ndcg, protocol: sampled.protocol },
-    usersEvaluated: full.usersEvaluated,
-  };
-  return result;
+  return model;
 }
 
 function dropUndefined<T extends object>(o: T): Partial<T> {

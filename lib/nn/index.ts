@@ -9,7 +9,7 @@ export type { PaddedBags, Pooling } from "./embedding";
 export { dropout, dropoutMask } from "./dropout";
 export { LOSSES, getLoss, pairwiseDifference } from "./losses";
 export type { Loss, LossName } from "./losses";
-export { Optimizer, OPTIMIZER_NAMES, resolveOptimizerOptions } from "./optimizers";
+export { Optimizer, OPTIMIZER_NAMES, optimizerOptionsOf, resolveOptimizerOptions } from "./optimizers";
 export type { OptimizerName, OptimizerOptions, OptimizerState, ResolvedOptimizerOptions } from "./optimizers";
 export { TrainingStep, autodiffGradients, handWrittenGradients, readGradients, summedLoss } from "./step";
 export type { AutodiffPass, CompileOptions, HandWrittenPass, LossReading, StepTargets, WeightDecayFn } from "./step";

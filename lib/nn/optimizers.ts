@@ -103,6 +103,12 @@ export function resolveOptimizerOptions(options: OptimizerOptions = {}): Resolve
   return resolved;
 }
 
+/** Options that resolve to `resolved` again (what a saved optimiser is rebuilt from). */
+export function optimizerOptionsOf(resolved: ResolvedOptimizerOptions): OptimizerOptions {
+  const { weightDecay, ...rest } = resolved;
+  return resolved.name === "adamw" ? { ...rest, weightDecay: { ...weightDecay } } : rest;
+}
+
 /** One group of weights updated as a unit: one large weight, or all packed small weights as one vector. */
 interface Slot {
   /** The weight's name, or null for the packed vector. */

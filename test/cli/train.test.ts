@@ -28,8 +28,26 @@ test("recsys-lab train (compiled) trains NeuMF on wasm, reports both protocols a
   assert.equal(out.test.usersEvaluated, 80);
   assert.equal(out.mergedDuplicates, 0); // the synthetic world has no repeated pairs
   assert.ok(out.examplesPerSecond > 0);
-  assert.deepEqual(fs.readdirSync(dir).sort(), ["config.json", "weights.bin", "weights.json"]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["config.json", "ids.json", "optimizer.bin", "weights.bin", "weights.json"]);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")).className, "NeuMF");
+
+  // evaluate --model-dir rebuilds the split from the saved run and reproduces the test metrics exactly.
+  const e = cli("evaluate", "--model-dir", dir);
+  assert.equal(e.status, 0, e.stderr);
+  const again = JSON.parse(e.stdout);
+  assert.deepEqual(again.test, out.test);
+  assert.equal(again.model, "NeuMF");
+  assert.equal(again.epochsTrained, 2);
+  // Other data: a different world (same ids, other interactions) or other sizes is an error that says so.
+  const other = cli("evaluate", "--model-dir", dir, "--data-seed", "7");
+  assert.equal(other.status, 1);
+  assert.match(other.stderr, /trained on \d+ interactions with fingerprint [0-9a-f]{12}…, but this training split has \d+ .*another dataset version, split or seed/);
+  const bigger = cli("evaluate", "--model-dir", dir, "--users", "81");
+  assert.equal(bigger.status, 1);
+  assert.match(bigger.stderr, /was trained on 80 users x 300 items, but this data has 81 x 300; load it with the dataset it was trained on/);
+  const clash = cli("evaluate", "--model-dir", dir, "--seed", "4");
+  assert.equal(clash.status, 2);
+  assert.match(clash.stderr, /--seed comes from the saved run with --model-dir; leave it out/);
 });
 
 test("recsys-lab train: the same seed gives the same result, a different seed a different one", () => {
