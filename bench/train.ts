@@ -4,15 +4,17 @@
  * PyTorch reference (../shared/anchors/neumf_throughput_torch.py, when /usr/bin/python3 has torch) in the same run,
  * with the ratio. Prints one JSON object on stdout; progress on stderr.
  *
- *   node --import tsx bench/train.ts [--n 524288] [--repeats 3] [--batches 256,1024,4096] [--models mf,neumf]
- *                                    [--no-torch] [--autodiff] [--torch-n 500000]
+ *   node --import tsx bench/train.ts [--n 524288] [--repeats 3] [--batches 256,1024,4096]
+ *                                    [--models mf,neumf,neumf-autodiff] [--no-torch] [--naive] [--torch-n 500000]
  *
  * Each configuration runs `repeats` timed passes of n examples (after a warm-up); the best pass is the figure and
  * all passes are listed (the machine's cores are shared, so expect noise). PyTorch runs before and after the
  * kit's runs of each batch size (each run is already its best of 2 passes and of 1 or 2 threads); the better run
  * is its figure, so both sides get their best moment. `kernelsPerStep` counts the kernels one
- * training step launches (engine.runKernel calls, averaged over 20 steps). `--autodiff` adds the naive loop
- * (tf.train.adam + autodiff through gatherND/scatterND lookups) as the "before" reference.
+ * training step launches (engine.runKernel calls, averaged over 20 steps). "neumf-autodiff" is the same NeuMF
+ * written as an AutodiffModel (lib/models/autodiff-ncf.ts: tf ops, TensorFlow.js gradients, the kit's optimiser):
+ * the price of the autodiff path that users' own models take. `--naive` adds the textbook loop (tf.train.adam +
+ * autodiff through gatherND/scatterND lookups) as the "before" reference.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -20,7 +22,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, tfVersion } from "../lib/backend";
-import { MF, NeuMF, type Model as TrainableModel, type TrainBatch } from "../lib/models";
+import { MF, NeuMF, autodiffNeuMF, type Model as TrainableModel, type TrainBatch } from "../lib/models";
 import { embeddingLookup } from "../lib/nn/embedding";
 import { Rng } from "../lib/random";
 
@@ -74,17 +76,22 @@ interface Trainer {
   dispose(): void;
 }
 
-function kitTrainer(kind: "mf" | "neumf"): Trainer {
+type KitModel = "mf" | "neumf" | "neumf-autodiff";
+
+function kitTrainer(kind: KitModel): Trainer {
+  const sizes = { numUsers: NUM_USERS, numItems: NUM_ITEMS };
   const model: TrainableModel =
     kind === "mf"
-      ? new MF({ numUsers: NUM_USERS, numItems: NUM_ITEMS, factors: 32 })
-      : new NeuMF({ numUsers: NUM_USERS, numItems: NUM_ITEMS, factors: 8, layers: [64, 32, 16, 8] });
+      ? new MF({ ...sizes, factors: 32 })
+      : kind === "neumf"
+        ? new NeuMF({ ...sizes, factors: 8, layers: [64, 32, 16, 8] })
+        : autodiffNeuMF({ ...sizes, factors: 8, layers: [64, 32, 16, 8] });
   model.compile({ loss: "bce", optimizer: { name: "adam", learningRate: 1e-3 } });
   return { step: (b) => model.trainStep(b), sync: () => void model.takeLoss(), dispose: () => model.dispose() };
 }
 
 /** The naive loop: tf.train.adam and autodiff through embeddingLookup (gatherND forward, scatterND backward). */
-function autodiffTrainer(): Trainer {
+function naiveTrainer(): Trainer {
   const rng = new Rng(0);
   const v = (shape: number[], std: number) =>
     tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * std), shape));
@@ -175,7 +182,7 @@ async function main() {
   const n = Number(arg("n", "524288"));
   const repeats = Number(arg("repeats", "3"));
   const batchSizes = arg("batches", "256,1024,4096").split(",").map(Number);
-  const models = arg("models", "mf,neumf").split(",") as ("mf" | "neumf")[];
+  const models = arg("models", "mf,neumf,neumf-autodiff").split(",") as KitModel[];
   const torchN = Number(arg("torch-n", "500000"));
   const withTorch = !flag("no-torch") && hasTorch();
   const log = (s: string) => process.stderr.write(s + "\n");
@@ -193,9 +200,9 @@ async function main() {
       log(`${kind} batch ${batch} ...`);
       results.push({ model: kind, batch, ...measure(() => kitTrainer(kind), batch, n, repeats) });
     }
-    if (flag("autodiff")) {
-      log(`neumf-autodiff batch ${batch} ...`);
-      results.push({ model: "neumf-autodiff", batch, ...measure(autodiffTrainer, batch, Math.min(n, 131072), Math.min(repeats, 2)) });
+    if (flag("naive")) {
+      log(`neumf-naive batch ${batch} ...`);
+      results.push({ model: "neumf-naive", batch, ...measure(naiveTrainer, batch, Math.min(n, 131072), Math.min(repeats, 2)) });
     }
     if (withTorch) {
       log(`torch batch ${batch} ...`);
@@ -211,7 +218,7 @@ async function main() {
     summary[`${r.model}@${r.batch}`] = {
       exPerSec: r.exPerSec,
       kernelsPerStep: r.kernelsPerStep,
-      ...(t && typeof t.ex_per_s === "number" && r.model === "neumf" ? { torch: t.ex_per_s, ratio: Math.round(((r.exPerSec as number) / t.ex_per_s) * 100) / 100 } : {}),
+      ...(t && typeof t.ex_per_s === "number" && String(r.model).startsWith("neumf") ? { torch: t.ex_per_s, ratio: Math.round(((r.exPerSec as number) / t.ex_per_s) * 100) / 100 } : {}),
     };
   }
   const out = {
@@ -222,7 +229,13 @@ async function main() {
     cpus: os.cpus().length,
     loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
     sizes: { numUsers: NUM_USERS, numItems: NUM_ITEMS },
-    config: { mf: "MF factors 32, biases, BCE, Adam 1e-3", neumf: "NeuMF GMF 8 + MLP [64,32,16,8], BCE, Adam 1e-3", n, repeats },
+    config: {
+      mf: "MF factors 32, biases, BCE, Adam 1e-3",
+      neumf: "NeuMF GMF 8 + MLP [64,32,16,8], BCE, Adam 1e-3 (hand-written backward)",
+      "neumf-autodiff": "the same NeuMF as an AutodiffModel (TensorFlow.js gradients, the kit's Adam)",
+      n,
+      repeats,
+    },
     results,
     torch: withTorch ? torch : "not measured (no /usr/bin/python3 with torch, or --no-torch)",
     summary,
