@@ -125,7 +125,10 @@ export class Interactions {
     if (minRating !== undefined) {
       const r = this.ratings;
       if (!r) throw new Error("Interactions.toImplicit: a rating threshold was given but these interactions have no ratings");
-      kept = this.filter((i) => r[i]! >= minRating);
+      // A pair counts by its LATEST rating (a film re-rated from 5 to 2 is no longer liked); its rows are kept, so
+      // a split still merges and counts them.
+      const { latestRow } = this.latestOfEachPair();
+      kept = this.filter((i) => r[latestRow[i]!]! >= minRating);
     }
     return kept.with({ users: kept.users, items: kept.items, ratings: undefined, timestamps: kept.timestamps });
   }
@@ -136,24 +139,24 @@ export class Interactions {
    * this object when there is nothing to merge; `length` minus the result's length is the number of rows merged.
    */
   deduplicate(): Interactions {
-    const { keep, merged } = this.latestOfEachPair();
+    const { latestRow, merged } = this.latestOfEachPair();
     if (merged === 0) return this;
     const rows = new Int32Array(this.length - merged);
-    for (let r = 0, k = 0; r < this.length; r++) if (keep[r]) rows[k++] = r;
+    for (let r = 0, k = 0; r < this.length; r++) if (latestRow[r] === r) rows[k++] = r;
     return this.select(rows);
   }
 
   /**
-   * Marks the row that survives of each (user, item) pair. Linear, with typed arrays only: a Map keyed by pair would
+   * For every row, the row that survives of its (user, item) pair (itself when it is the latest). Linear, with typed arrays only: a Map keyed by pair would
    * be slower and cannot hold more than 2^24 entries (ml-20m and ml-25m have more rows than that). Each user's rows
    * are visited in source order, and `owner` tells whether the item was already seen for this user.
    */
-  private latestOfEachPair(): { keep: Uint8Array; merged: number } {
+  private latestOfEachPair(): { latestRow: Int32Array; merged: number } {
     const { indptr, rows } = rowsByUser(this);
     const ts = this.timestamps;
     const owner = new Int32Array(this.numItems).fill(-1);
     const latest = new Int32Array(this.numItems);
-    const keep = new Uint8Array(this.length);
+    const latestRow = new Int32Array(this.length);
     let merged = 0;
     for (let u = 0; u < this.numUsers; u++) {
       const lo = indptr[u]!;
@@ -170,9 +173,9 @@ export class Interactions {
         // >= : rows come in source order, so a later row with the same timestamp wins the tie.
         if (!ts || ts[r]! >= ts[latest[it]!]!) latest[it] = r;
       }
-      for (let j = lo; j < hi; j++) if (latest[this.items[rows[j]!]!] === rows[j]) keep[rows[j]!] = 1;
+      for (let j = lo; j < hi; j++) latestRow[rows[j]!] = latest[this.items[rows[j]!]!]!;
     }
-    return { keep, merged };
+    return { latestRow, merged };
   }
 
   /** Items of each user as CSR (items ascending within a user; duplicates kept). Computed once per object. */

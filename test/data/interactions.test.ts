@@ -38,15 +38,24 @@ test("counts, density, CSR (ascending, duplicates kept), select, concat", () => 
   assert.deepEqual(Array.from(both.ratings!), [1, 5, 5, 3, 4, 1, 2]);
 });
 
-test("toImplicit keeps everything or the rows rated at least the threshold, and drops ratings", () => {
+test("toImplicit keeps everything or the pairs whose latest rating reaches the threshold, and drops ratings", () => {
   const x = make();
   assert.equal(x.toImplicit().length, 5);
   const liked = x.toImplicit(4);
-  assert.deepEqual(Array.from(liked.items), [2, 1]);
+  // (user 0, item 2) was rated 2 at t=5 and 5 at t=10: its latest rating passes, so both its rows stay (a split
+  // merges them); (0, 1) is rated 4; the others fall below.
+  assert.deepEqual(Array.from(liked.items), [2, 1, 2]);
   assert.equal(liked.ratings, undefined);
-  assert.deepEqual(Array.from(liked.timestamps!), [10, 30]);
+  assert.deepEqual(Array.from(liked.timestamps!), [10, 30, 5]);
+  // Re-rated from 5 down to 1: the pair is no longer liked, whatever its earlier rating.
+  const rerated = new Interactions({ ...columns(x), ratings: Float32Array.of(1, 3, 4, 1, 5) });
+  assert.deepEqual(Array.from(rerated.toImplicit(4).items), [1]);
   assert.throws(() => liked.toImplicit(4), /a rating threshold was given but these interactions have no ratings/);
 });
+
+function columns(x: Interactions) {
+  return { users: x.users, items: x.items, timestamps: x.timestamps, numUsers: x.numUsers, numItems: x.numItems, userIds: x.userIds, itemIds: x.itemIds };
+}
 
 test("deduplicate keeps the latest row of each pair (ties: the later row) in source order", () => {
   const x = make(); // user 0 has item 2 at t=10 and t=5: the row at t=10 stays
