@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { embeddingLookup } from "../nn/embedding";
 import type { ParamSpec } from "../nn/params";
-import { AutodiffModel, dense, type WeightSpec } from "./autodiff";
+import { dense, type WeightSpec } from "../nn/dense";
+import { AutodiffModel } from "./autodiff";
 import { MF_WEIGHTS, mfSpecs, resolveMFOptions, type MFOptions } from "./mf";
 import { W, ncfSpecs, resolveNeuMFOptions, type NeuMFOptions } from "./ncf";
 

@@ -17,21 +17,13 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LossName } from "../nn/losses";
 import { dropout } from "../nn/dropout";
-import type { ParamGroup, ParamSpec, Initializer, ParamStore, WeightMap } from "../nn/params";
+import type { WeightSpec } from "../nn/dense";
+import type { ParamSpec, ParamStore, WeightMap } from "../nn/params";
 import { autodiffGradients, readGradients, type AutodiffPass } from "../nn/step";
 import { deviceTargets, scoredRows, type TrainBatch } from "./batch";
 import { Model } from "./model";
 import { COMMON_KEYS, checkKnownKeys, resolveCommon, type CommonOptions, type ResolvedCommon } from "./options";
 import type { Loss } from "../nn/losses";
-
-/** A weight of an AutodiffModel: its shape, its group (for L2: embedding tables vs dense layers) and initialiser. */
-export interface WeightSpec {
-  shape: readonly number[];
-  /** Default "dense". */
-  group?: ParamGroup;
-  /** Default: normal with standard deviation 0.01. */
-  init?: Initializer;
-}
 
 /** The (user, item) pairs of a batch, as host arrays and as int32 device tensors. */
 export interface PairInputs {
@@ -73,25 +65,6 @@ export interface AutodiffModelOptions<K extends string = string> extends CommonO
 export type AutodiffConfig = ResolvedCommon & { name: string; className: string; settings: Record<string, unknown> };
 
 const KEYS = [...COMMON_KEYS, "name", "className", "weights", "forward", "settings"] as const;
-
-/** A table of `rows` vectors of size `dim` (group "embedding"), initialised N(0, std^2). */
-export function embeddingWeight(rows: number, dim: number, std = 0.01): WeightSpec {
-  return { shape: [rows, dim], group: "embedding", init: { kind: "normal", std } };
-}
-
-/**
- * A dense layer's kernel [inputs, units] and bias [units] with PyTorch nn.Linear's initialisation,
- * U(-1/sqrt(inputs), 1/sqrt(inputs)).
- */
-export function denseWeights(inputs: number, units: number): { kernel: WeightSpec; bias: WeightSpec } {
-  const init: Initializer = { kind: "uniform", limit: 1 / Math.sqrt(inputs) };
-  return { kernel: { shape: [inputs, units], group: "dense", init }, bias: { shape: [units], group: "dense", init } };
-}
-
-/** relu(x W + b) (or linear), for forward passes written with tf ops. */
-export function dense(x: tf.Tensor, kernel: tf.Tensor, bias?: tf.Tensor, activation: "relu" | "linear" = "relu"): tf.Tensor2D {
-  return tf.fused.matMul({ a: x as tf.Tensor2D, b: kernel as tf.Tensor2D, bias, activation }) as tf.Tensor2D;
-}
 
 export class AutodiffModel<K extends string = string> extends Model<AutodiffConfig> {
   readonly name: string;

@@ -7,8 +7,8 @@ export type { GMFOptions, GMFConfig, MLPOptions, MLPConfig, NeuMFOptions, NeuMFC
 export { Model } from "./model";
 export { HandWrittenModel } from "./hand-written";
 export type { ForwardResult } from "./hand-written";
-export { AutodiffModel, embeddingWeight, denseWeights, dense } from "./autodiff";
-export type { AutodiffModelOptions, AutodiffConfig, WeightSpec, PairInputs, ForwardContext, ForwardFn } from "./autodiff";
+export { AutodiffModel } from "./autodiff";
+export type { AutodiffModelOptions, AutodiffConfig, PairInputs, ForwardContext, ForwardFn } from "./autodiff";
 export type { Trainable, TrainableRecommender } from "./trainable";
 export type { CommonOptions } from "./options";
 export type { TrainBatch } from "./batch";

@@ -7,18 +7,22 @@
  * duplicate ids, so the table's gradient is dense-shaped but exact.
  */
 import * as tf from "@tensorflow/tfjs";
+import { gatherTable, scatterAddRows } from "./kernels/rows";
 
 const lookupWithGrad = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [table, ids, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   // The ids go through `save`: a closure over them is not reliable once the forward tidy scope ends.
   save([ids]);
+  const numRows = table.shape[0];
   return {
-    value: tf.gatherND(table, ids) as tf.Tensor2D,
+    // On wasm both directions run as the kit's SIMD row kernels (kernels/rows.ts), bit-identical to gatherND and
+    // scatterND, which remain the path elsewhere.
+    value: gatherTable(table, ids),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const savedIds = saved[0]!;
       // The ids get no gradient (they are integers and never on a path from a variable); returning them
       // unchanged satisfies customGrad's one-gradient-per-input rule without running a kernel.
-      return [tf.scatterND(savedIds, dy, table.shape), savedIds];
+      return [scatterAddRows(savedIds, dy, numRows) ?? tf.scatterND(savedIds, dy, table.shape), savedIds];
     },
   };
 }));

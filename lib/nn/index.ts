@@ -15,3 +15,5 @@ export { TrainingStep, autodiffGradients, handWrittenGradients, readGradients, s
 export type { AutodiffPass, CompileOptions, HandWrittenPass, LossReading, StepTargets, WeightDecayFn } from "./step";
 export { RecsysEmbedding, recsysEmbedding } from "./layers";
 export type { RecsysEmbeddingArgs } from "./layers";
+export { dense, denseWeights, embeddingWeight } from "./dense";
+export type { WeightSpec } from "./dense";

@@ -9,10 +9,10 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { generateSynthetic, leaveOneOut, ratioSplit } from "../../lib/data";
 import { evaluateFullRanking } from "../../lib/eval";
-import { AutodiffModel, MF, NeuMF, embeddingWeight, type TrainBatch } from "../../lib/models";
+import { AutodiffModel, MF, NeuMF, type TrainBatch } from "../../lib/models";
 import { autodiffMF, autodiffNeuMF } from "../../lib/models/autodiff-ncf";
 import { fromLayersModel } from "../../lib/models/layers-model";
-import { Bags, embeddingLookup, pooledLookup, recsysEmbedding, type WeightMap } from "../../lib/nn";
+import { Bags, embeddingLookup, embeddingWeight, pooledLookup, recsysEmbedding, type WeightMap } from "../../lib/nn";
 import { fit, implicitBatches } from "../../lib/train";
 import { Rng } from "../../lib/random";
 

@@ -13,7 +13,6 @@ import {
   MLP,
   NeuMF,
   AutodiffModel,
-  embeddingWeight,
   fromLayersModel,
   saveModel,
   loadModel,
@@ -23,7 +22,7 @@ import {
   resolveNeuMFOptions,
   resolveMFOptions,
 } from "../../lib/models";
-import { embeddingLookup, recsysEmbedding } from "../../lib/nn";
+import { embeddingLookup, embeddingWeight, recsysEmbedding } from "../../lib/nn";
 import { fit, implicitBatches } from "../../lib/train";
 import type { Model as TrainableModel } from "../../lib/models/model";
 import { Rng } from "../../lib/random";
