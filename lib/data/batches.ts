@@ -14,6 +14,11 @@ export interface Batch {
   items: Int32Array;
   /** 1 for positives and 0 for sampled negatives (or the ratings, with target "rating"). */
   labels: Float32Array;
+  /**
+   * For each example, the row of the positive interaction it was made from (a sampled negative: its positive's
+   * row). Sequence-aware models read per-example context from it, e.g. the history before that interaction.
+   */
+  rows?: Int32Array;
 }
 
 export interface ExamplesOptions {
@@ -38,7 +43,7 @@ export function trainingExamples(positives: Interactions, options: ExamplesOptio
   if (target === "rating") {
     if (!positives.ratings) throw new Error("trainingExamples: target 'rating' needs interactions with ratings; use target 'implicit'");
     if (k !== 0) throw new Error(`trainingExamples: target 'rating' trains on the ratings alone; set negatives to 0 (got ${k})`);
-    return { users: positives.users.slice(), items: positives.items.slice(), labels: positives.ratings.slice() };
+    return { users: positives.users.slice(), items: positives.items.slice(), labels: positives.ratings.slice(), rows: Int32Array.from({ length: n }, (_, r) => r) };
   }
   const sampler = options.sampler ?? new NegativeSampler(positives);
   if (sampler.numItems !== positives.numItems) {
@@ -48,13 +53,18 @@ export function trainingExamples(positives: Interactions, options: ExamplesOptio
   const users = new Int32Array(total);
   const items = new Int32Array(total);
   const labels = new Float32Array(total);
+  const rows = new Int32Array(total);
   users.set(positives.users);
   items.set(positives.items);
   labels.fill(1, 0, n);
   const negatives = sampler.sample(positives.users, k, options.rng);
   items.set(negatives, n);
-  for (let p = 0; p < n; p++) users.fill(positives.users[p]!, n + p * k, n + (p + 1) * k);
-  return { users, items, labels };
+  for (let p = 0; p < n; p++) {
+    rows[p] = p;
+    users.fill(positives.users[p]!, n + p * k, n + (p + 1) * k);
+    rows.fill(p, n + p * k, n + (p + 1) * k);
+  }
+  return { users, items, labels, rows };
 }
 
 export interface BatchOptions {
@@ -78,13 +88,15 @@ export function* batches(examples: Batch, options: BatchOptions = {}): Generator
     const users = new Int32Array(m);
     const items = new Int32Array(m);
     const labels = new Float32Array(m);
+    const rows = examples.rows ? new Int32Array(m) : undefined;
     for (let j = 0; j < m; j++) {
       const r = order ? order[start + j]! : start + j;
       users[j] = examples.users[r]!;
       items[j] = examples.items[r]!;
       labels[j] = examples.labels[r]!;
+      if (rows) rows[j] = examples.rows![r]!;
     }
-    yield { users, items, labels };
+    yield rows ? { users, items, labels, rows } : { users, items, labels };
   }
 }
 

@@ -38,3 +38,5 @@ export type { Batch, BatchOptions, ExamplesOptions } from "./batches";
 export { datasetStats, distribution } from "./stats";
 export type { DatasetStats, Distribution } from "./stats";
 export { writeDatasetCsv } from "./snapshot";
+export { historyBefore, userSequences } from "./sequences";
+export type { UserSequences } from "./sequences";

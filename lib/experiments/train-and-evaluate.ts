@@ -16,27 +16,46 @@ import type { Model } from "../models/model";
 import { MF, type MFOptions } from "../models/mf";
 import { GMF, MLP, NeuMF, type GMFOptions, type MLPOptions, type NeuMFOptions } from "../models/ncf";
 import type { TrainableRecommender } from "../models/trainable";
+import { TwoTower } from "../models/two-tower/model";
+import type { TwoTowerOptions } from "../models/two-tower/options";
 import { Rng } from "../random";
 import type { Progress } from "../progress";
 import type { LossName } from "../nn/losses";
 import type { OptimizerOptions } from "../nn/optimizers";
-import { implicitBatches, pairwiseBatches, ratingBatches } from "../train/sources";
+import { implicitBatches, inBatchBatches, pairwiseBatches, ratingBatches } from "../train/sources";
 import { fit, type History } from "../train/trainer";
 import { lossValidation, rankingValidation } from "../train/validation";
 
-export const MODEL_NAMES = ["mf", "gmf", "mlp", "neumf"] as const;
+export const MODEL_NAMES = ["mf", "gmf", "mlp", "neumf", "two-tower"] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** A two-tower model's options without its sizes, plus the features its towers read (default: what the data has). */
+export type TwoTowerModelOptions = Omit<TwoTowerOptions, "numUsers" | "numItems"> & { features?: string[] };
 
 /** Options of a model without its sizes (which come from the data). */
 export type ModelOptions = Omit<MFOptions, "numUsers" | "numItems"> &
   Omit<GMFOptions, "numUsers" | "numItems"> &
   Omit<MLPOptions, "numUsers" | "numItems"> &
-  Omit<NeuMFOptions, "numUsers" | "numItems">;
+  Omit<NeuMFOptions, "numUsers" | "numItems"> &
+  TwoTowerModelOptions;
 
-/** Build a model by name for a data set's sizes; options that the model does not have are an error. */
-export function createModel(name: ModelName, sizes: { numUsers: number; numItems: number }, options: Partial<ModelOptions> = {}): Model {
+/**
+ * Build a model by name for a data set's sizes; options that the model does not have are an error. A two-tower
+ * model also needs the dataset (its features) and the training split (histories): pass `data`.
+ */
+export function createModel(
+  name: ModelName,
+  sizes: { numUsers: number; numItems: number },
+  options: Partial<ModelOptions> = {},
+  data?: { dataset: Dataset; train: Interactions },
+): Model {
   const o = { ...dropUndefined(options), numUsers: sizes.numUsers, numItems: sizes.numItems };
   switch (name) {
+    case "two-tower": {
+      if (!data) throw new Error("createModel: 'two-tower' needs the dataset and the training split (its features and histories)");
+      const { numUsers: _u, numItems: _i, ...rest } = o;
+      return TwoTower.fromDataset(data.dataset, data.train, rest as TwoTowerModelOptions);
+    }
     case "mf":
       return new MF(o as MFOptions);
     case "gmf":
@@ -55,18 +74,21 @@ export interface TrainRunOptions<M extends TrainableRecommender = Model> {
    * A kit model by name (built with `modelOptions` and the run's seed), a model (anything that implements the
    * training contract, e.g. an AutodiffModel), or a function that builds one for the dataset.
    */
-  model: ModelName | M | ((dataset: Dataset) => M);
+  model: ModelName | M | ((dataset: Dataset, train: Interactions) => M);
   /** Options of a model given by name (factors, layers, dropout, L2, init). The run's seed is used unless options.seed is given. */
   modelOptions?: Partial<ModelOptions>;
   /** Default 10. */
   epochs?: number;
-  /** Default 256. */
+  /** Default 256; 512 for the in-batch softmax (each example's negatives are the batch's other positives). */
   batchSize?: number;
   /** Sampled negatives per positive for "bce", resampled every epoch. Default 4. */
   negatives?: number;
-  /** "bce" (default: implicit feedback, sampled negatives), "bpr" (pairs) or "mse" (explicit ratings). */
+  /**
+   * "bce" (default: implicit feedback, sampled negatives), "bpr" (pairs), "mse" (explicit ratings), or "softmax" (the
+   * in-batch softmax of two-tower models; their default).
+   */
   loss?: LossName;
-  /** Default Adam, learning rate 0.001. */
+  /** Default Adam, learning rate 0.001 (two-tower: 0.003, as the PyTorch reference). */
   optimizer?: OptimizerOptions;
   /** One seed for the split's randomness, sampling, order, initial weights and dropout. Default 0. */
   seed?: number;
@@ -94,6 +116,8 @@ export interface TrainRunOptions<M extends TrainableRecommender = Model> {
 export interface TestMetrics {
   full?: { hr: number; ndcg: number; recall: number; mrr: number; auc: number; coverage: number };
   sampled?: { hr: number; ndcg: number; protocol: string };
+  /** Two-tower models: full ranking with every item vector from its features alone (as if every item were new). */
+  coldStart?: { hr: number; ndcg: number };
   ratings?: { rmse: number; mae: number };
   usersEvaluated: number;
 }
@@ -155,11 +179,16 @@ export async function evaluateRun(model: TrainableRecommender, split: Split, rec
   });
   const sampled = await evaluateSampled(model, test, { negatives, k });
   const m = full.metrics;
-  return {
+  const result: TestMetrics = {
     full: { hr: m.hr, ndcg: m.ndcg, recall: m.recall, mrr: m.mrr, auc: m.auc, coverage: m.coverage ?? NaN },
     sampled: { hr: sampled.metrics.hr, ndcg: sampled.metrics.ndcg, protocol: sampled.protocol },
     usersEvaluated: full.usersEvaluated,
   };
+  if (model instanceof TwoTower) {
+    const cold = await evaluateFullRanking(model.featuresOnly(), test, { train, exclude, k });
+    result.coldStart = { hr: cold.metrics.hr, ndcg: cold.metrics.ndcg };
+  }
+  return result;
 }
 
 /** Train one model on a dataset and evaluate it (see the module comment). */
@@ -167,7 +196,8 @@ export async function trainAndEvaluate(dataset: Dataset, options: TrainRunOption
 export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: Dataset, options: TrainRunOptions<M>): Promise<TrainRunResult<M>>;
 export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: Dataset, options: TrainRunOptions<M>): Promise<TrainRunResult<M>> {
   const seed = options.seed ?? 0;
-  const loss = options.loss ?? "bce";
+  const twoTower = options.model === "two-tower";
+  const loss = options.loss ?? (twoTower ? "softmax" : "bce");
   const explicit = loss === "mse";
   if (options.patience !== undefined && !options.validation) throw new Error("patience (early stopping) needs validation: true");
   const record: RunRecord = {
@@ -178,22 +208,24 @@ export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: 
     k: options.k ?? 10,
     sampledNegatives: options.sampledNegatives ?? 99,
     epochs: options.epochs ?? 10,
-    batchSize: options.batchSize ?? 256,
+    batchSize: options.batchSize ?? (loss === "softmax" ? 512 : 256),
     ...(loss === "bce" ? { negatives: options.negatives ?? 4 } : {}),
-    ...(options.optimizer ? { optimizer: options.optimizer } : {}),
+    ...(options.optimizer ? { optimizer: options.optimizer } : twoTower ? { optimizer: { learningRate: 3e-3 } } : {}),
   };
   const data = runData(dataset, loss);
   const split = runSplit(data, record);
   const { train, test, validation } = split;
   const k = record.k;
 
-  const model = buildModel(options, dataset, data, seed);
+  const model = buildModel(options, dataset, data, train, seed);
   const source =
     loss === "mse"
       ? ratingBatches(train, { batchSize: record.batchSize })
       : loss === "bpr"
         ? pairwiseBatches(train, { batchSize: record.batchSize })
-        : implicitBatches(train, { batchSize: record.batchSize, negatives: record.negatives });
+        : loss === "softmax"
+          ? inBatchBatches(train, { batchSize: record.batchSize })
+          : implicitBatches(train, { batchSize: record.batchSize, negatives: record.negatives });
 
   const validators = [];
   if (validation) {
@@ -207,7 +239,7 @@ export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: 
   const history = await fit(model, source, {
     epochs: record.epochs,
     loss,
-    optimizer: options.optimizer,
+    optimizer: record.optimizer,
     seed,
     validate: validators.length ? validators : undefined,
     earlyStopping: options.patience !== undefined ? { monitor, patience: options.patience } : validation ? { monitor } : undefined,
@@ -220,11 +252,11 @@ export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: 
   return { model, split, history, test: result, trainSeconds, examplesPerSecond: examples / trainSeconds, record };
 }
 
-function buildModel<M extends TrainableRecommender>(options: TrainRunOptions<M>, dataset: Dataset, data: Interactions, seed: number): M {
+function buildModel<M extends TrainableRecommender>(options: TrainRunOptions<M>, dataset: Dataset, data: Interactions, train: Interactions, seed: number): M {
   const m = options.model;
-  if (typeof m === "string") return createModel(m as ModelName, data, { seed, ...options.modelOptions }) as unknown as M;
+  if (typeof m === "string") return createModel(m as ModelName, data, { seed, ...options.modelOptions }, { dataset, train }) as unknown as M;
   if (options.modelOptions) throw new Error("trainAndEvaluate: modelOptions apply to a model given by name; configure your own model when you build it");
-  const model = typeof m === "function" ? m(dataset) : m;
+  const model = typeof m === "function" ? m(dataset, train) : m;
   if (model.numUsers !== data.numUsers || model.numItems !== data.numItems) {
     throw new Error(`trainAndEvaluate: the model has ${model.numUsers} users x ${model.numItems} items but ${dataset.name} has ${data.numUsers} x ${data.numItems}`);
   }

@@ -19,7 +19,7 @@ import type { LossName } from "../nn/losses";
 import { dropout } from "../nn/dropout";
 import type { WeightSpec } from "../nn/dense";
 import type { ParamSpec, ParamStore, WeightMap } from "../nn/params";
-import { autodiffGradients, readGradients, type AutodiffPass } from "../nn/step";
+import { autodiffGradients, readGradients, summedLoss, type AutodiffPass } from "../nn/step";
 import { deviceTargets, scoredRows, type TrainBatch } from "./batch";
 import { Model } from "./model";
 import { COMMON_KEYS, checkKnownKeys, resolveCommon, type CommonOptions, type ResolvedCommon } from "./options";
@@ -106,7 +106,7 @@ export class AutodiffModel<K extends string = string> extends Model<AutodiffConf
     this.checkAlive();
     const loss = this.lossFor(lossName);
     const where = `${this.name}.lossAndGradients`;
-    return readGradients(this.params, () => autodiffGradients(this.params, loss, this.pass(batch, loss, where), where), batch.users.length);
+    return readGradients(this.params, () => autodiffGradients(this.params, this.pass(batch, loss, where), where), batch.users.length);
   }
 
   /** The batch's rows and targets, and its logits as a function of the weights (training mode). */
@@ -114,10 +114,8 @@ export class AutodiffModel<K extends string = string> extends Model<AutodiffConf
     const rows = scoredRows(batch, this.numUsers, this.numItems, loss.pairwise, where);
     const inputs = pairInputs(rows.users, rows.items);
     const ctx = this.context(true);
-    return {
-      logits: (w) => this.forwardFn(Object.fromEntries(w) as Record<K, tf.Tensor>, inputs, ctx),
-      targets: deviceTargets(batch, batch.users.length, loss.pairwise),
-    };
+    const targets = deviceTargets(batch, batch.users.length, loss.pairwise);
+    return { n: targets.n, sum: (w) => summedLoss(loss, this.forwardFn(Object.fromEntries(w) as Record<K, tf.Tensor>, inputs, ctx), targets) };
   }
 
   protected logitsFor(users: Int32Array, items: Int32Array): tf.Tensor {

@@ -25,6 +25,11 @@ export interface TrainBatch {
   labels?: Float32Array;
   /** Pairwise losses ("bpr"): a sampled negative item for each (user, item). */
   negItems?: Int32Array;
+  /**
+   * The row of each example's positive in the training interactions the batch source was built from: models with
+   * per-example context (a two-tower user's history before that interaction) read it. Sources give it.
+   */
+  rows?: Int32Array;
 }
 
 /** "auto": pad on wasm only (batches of 64 or more); "always"/"never" force it (tests, benchmarks). */

@@ -18,3 +18,8 @@ export type { ModelFactory, SaveOptions, LoadOptions, SavedModelInfo, TrainingDa
 export { fromLayersModel, LayersRecommender } from "./layers-model";
 export type { LayersModelOptions } from "./layers-model";
 export { autodiffMF, autodiffNeuMF } from "./autodiff-ncf";
+export { TwoTower } from "./two-tower/model";
+export { resolveTwoTowerOptions, DEFAULT_FEATURE_DIMS } from "./two-tower/options";
+export type { TwoTowerOptions, TwoTowerConfig } from "./two-tower/options";
+export { towerInputs, availableFeatures, ageBucket, yearBucket, USER_FEATURES, ITEM_FEATURES, DEFAULT_FEATURES } from "./two-tower/inputs";
+export type { TowerInputs, TowerFeature, UserFeature, ItemFeature } from "./two-tower/inputs";

@@ -25,12 +25,18 @@ import { loadLayersRecommender } from "./layers-model";
 import { MF, type MFOptions } from "./mf";
 import type { Model } from "./model";
 import { GMF, MLP, NeuMF, type GMFOptions, type MLPOptions, type NeuMFOptions } from "./ncf";
+import { decodeInputs } from "./two-tower/inputs";
+import { TwoTower } from "./two-tower/model";
+import type { TwoTowerOptions } from "./two-tower/options";
 
 export const MODEL_FORMAT = "recsys-lab-model";
 export const MODEL_FORMAT_VERSION = 2;
 
-/** Rebuilds a model from its saved config and weights. */
-export type ModelFactory = (config: Record<string, unknown>, weights: WeightMap) => Model | Promise<Model>;
+/**
+ * Rebuilds a model from its saved config and weights; `read(name)` reads one of the files the model wrote with
+ * `saveExtras()` from the same folder.
+ */
+export type ModelFactory = (config: Record<string, unknown>, weights: WeightMap, read: (file: string) => Promise<Buffer>) => Model | Promise<Model>;
 
 /** Rebuild an autodiff model from its common options plus its settings. */
 function fromSettings(make: (options: never) => Model): ModelFactory {
@@ -50,6 +56,13 @@ const factories = new Map<string, ModelFactory>([
   ["AutodiffMF", fromSettings(autodiffMF)],
   ["AutodiffNeuMF", fromSettings(autodiffNeuMF)],
   ["LayersModel", (c, w) => loadLayersRecommender(c, w)],
+  [
+    "TwoTower",
+    async (c, w, read) => {
+      const meta = JSON.parse((await read("tower-inputs.json")).toString("utf8")) as object;
+      return new TwoTower(c as unknown as TwoTowerOptions, decodeInputs(meta, await read("tower-inputs.bin")), w);
+    },
+  ],
 ]);
 
 /**
@@ -93,6 +106,8 @@ export interface SavedModelInfo {
   /** The saved optimiser's options and loss, when its state was saved. */
   optimizer?: { config: ResolvedOptimizerOptions; iterations: number; loss: LossName | null; slots: { name: string | null; lengths: number[] }[] };
 }
+
+const RESERVED = ["config.json", "weights.json", "weights.bin", "ids.json", "optimizer.bin"];
 
 interface ManifestEntry {
   name: string;
@@ -148,6 +163,12 @@ export async function saveModel(model: Model, dir: string, options: SaveOptions 
     };
     files.push(["optimizer.bin", bytes]);
   }
+  const extras = model.saveExtras();
+  for (const name of Object.keys(extras)) {
+    if (RESERVED.includes(name)) throw new Error(`saveModel: ${model.className}.saveExtras() may not write '${name}' (the kit's own file)`);
+  }
+  files.push(...Object.entries(extras));
+  info.extras = Object.keys(extras);
   files.push(["config.json", JSON.stringify(info, null, 2) + "\n"], ["weights.json", JSON.stringify(manifest, null, 1) + "\n"], ["weights.bin", bin]);
   await writeFolderAtomically(path.resolve(dir), files);
 }
@@ -207,7 +228,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     if (e.offset + e.length > all.length) throw new Error(`loadModel: weights.bin is too short for weight '${e.name}'`);
     weights.set(e.name, { shape: e.shape, values: all.slice(e.offset, e.offset + e.length) });
   }
-  const model = await factory(info.config, weights);
+  const model = await factory(info.config, weights, (file) => readFile(dir, file));
   model.epochsTrained = info.epochsTrained;
   if (info.optimizer) {
     const optBytes = await readFile(dir, "optimizer.bin");

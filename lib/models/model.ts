@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
-import { getLoss, type Loss, type LossName } from "../nn/losses";
+import { getLoss, LOSSES, type Loss, type LossName } from "../nn/losses";
 import type { Optimizer } from "../nn/optimizers";
 import { ParamStore, type ParamSpec, type WeightMap } from "../nn/params";
 import { lossInput, TrainingStep, type CompileOptions, type LossReading } from "../nn/step";
@@ -53,7 +53,17 @@ export abstract class Model<C extends ResolvedCommon = ResolvedCommon> implement
   /** Choose the loss and the optimizer for `trainStep`. A new optimizer replaces the old one and its state. */
   compile(options: CompileOptions = {}): void {
     this.checkAlive();
-    this.step.compile(options);
+    const loss = typeof options.loss === "object" ? options.loss : getLoss(options.loss ?? "bce");
+    if (!this.supportsLoss(loss)) {
+      const valid = Object.values(LOSSES).filter((l) => this.supportsLoss(l)).map((l) => l.name);
+      throw new Error(`${this.name} cannot train with loss '${loss.name}'; it trains with ${valid.join(", ")}`);
+    }
+    this.step.compile({ ...options, loss });
+  }
+
+  /** Pair models train with pointwise and pairwise losses; in-batch losses need a two-tower model. */
+  protected supportsLoss(loss: Loss): boolean {
+    return !loss.inBatch;
   }
 
   get loss(): Loss | null {
@@ -161,6 +171,11 @@ export abstract class Model<C extends ResolvedCommon = ResolvedCommon> implement
     this.step.dispose();
     this.disposeExtra();
     this.disposed = true;
+  }
+
+  /** Files a model needs besides its weights to be loaded on its own (e.g. a two-tower model's inputs), by name. */
+  saveExtras(): Record<string, Buffer | string> {
+    return {};
   }
 
   /** Subclasses free their cached constants here. */

@@ -25,7 +25,7 @@
  *   remain the path on every other backend.
  */
 import * as tf from "@tensorflow/tfjs";
-import { jointKey, sizeOf, type GradMap, type ParamSpec, type WeightMap } from "../nn/params";
+import { putJointGradient, type GradMap, type ParamSpec, type WeightMap } from "../nn/params";
 import type { PairBatch } from "./batch";
 import { weightGradient } from "../nn/kernels/weight-grad";
 import { outputGrad } from "../nn/kernels/glue";
@@ -245,7 +245,7 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
             const dA = (reluGrad(dh, hs[k + 1]!) ?? tf.mul(dh, tf.step(hs[k + 1]!))) as tf.Tensor2D;
             // [h^T; 1] dA = [dW; db] in one product (a bias is a weight on a constant input 1).
             const joint = weightGradient(hs[k]!, dA, true) ?? tf.matMul(tf.concat([tf.transpose(hs[k]!), ones()], 0), dA);
-            this.setJoint(grads, [W.kernel(k), W.bias(k)], joint);
+            putJointGradient(p, grads, [W.kernel(k), W.bias(k)], joint);
             dh = tf.matMul(dA, tf.transpose(p.get(W.kernel(k))) as tf.Tensor2D);
           }
           let dX = tf.reshape(dh, [rows, 2, half]);
@@ -270,7 +270,7 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
         // [term_1^T; term_2^T; 1] dz = [d w_1; d w_2; d b]: the whole output layer's gradient in one product.
         const terms = branches.map((br) => br.term);
         const joint = outputGradient(terms, dz) ?? outputGrad(terms, dz) ?? tf.matMul(tf.concat([...branches.map((br) => tf.transpose(br.term)), ones()], 0), dz);
-        this.setJoint(grads, [...branches.map((br) => br.outName), W.outBias], joint);
+        putJointGradient(p, grads, [...branches.map((br) => br.outName), W.outBias], joint);
         for (const br of branches) {
           const w = p.get(br.outName);
           // d term = dz w^T, an outer product: a broadcast multiply (a matMul with inner size 1 is slow on wasm).
@@ -279,22 +279,6 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
         return grads;
       },
     };
-  }
-
-  /**
-   * Store the gradient of consecutive weights computed as one tensor: as a joint entry when they are packed next to
-   * each other (the optimiser then uses it as is), else split into single entries.
-   */
-  private setJoint(grads: GradMap, names: string[], joint: tf.Tensor): void {
-    const packed = this.params.packedNames;
-    const at = packed.indexOf(names[0]!);
-    if (at >= 0 && names.every((n, i) => packed[at + i] === n)) {
-      grads.set(jointKey(names), joint);
-      return;
-    }
-    const flat = tf.reshape(joint, [-1]);
-    const pieces = tf.split(flat, names.map((n) => sizeOf(this.params.spec(n).shape)));
-    names.forEach((n, i) => grads.set(n, tf.reshape(pieces[i]!, [...this.params.spec(n).shape])));
   }
 }
 

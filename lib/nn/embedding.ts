@@ -106,15 +106,16 @@ export class Bags {
 
   /**
    * The bags of `rows` as a padded block (device tensors, created in the caller's tidy scope). `maxLength` keeps
-   * at most that many ids of each bag: its LAST ones (for histories in time order, the most recent).
+   * at most that many ids of each bag: its LAST ones (for histories in time order, the most recent), or its first
+   * ones with keep "first" (e.g. a title's first tokens).
    */
-  select(rows: Int32Array, pooling: Pooling = "mean", maxLength = Infinity): PaddedBags {
-    const { ids, weights, width } = this.selectHost(rows, pooling, maxLength);
+  select(rows: Int32Array, pooling: Pooling = "mean", maxLength = Infinity, keep: "first" | "last" = "last"): PaddedBags {
+    const { ids, weights, width } = this.selectHost(rows, pooling, maxLength, keep);
     return { ids: tf.tensor2d(ids, [rows.length, width], "int32"), weights: tf.tensor2d(weights, [rows.length, width]) };
   }
 
   /** Host arrays of `select`. */
-  selectHost(rows: Int32Array, pooling: Pooling = "mean", maxLength = Infinity): { ids: Int32Array; weights: Float32Array; width: number } {
+  selectHost(rows: Int32Array, pooling: Pooling = "mean", maxLength = Infinity, keep: "first" | "last" = "last"): { ids: Int32Array; weights: Float32Array; width: number } {
     if (pooling !== "mean" && pooling !== "sum") throw new Error(`Bags.select: pooling must be 'mean' or 'sum', got '${pooling}'`);
     let width = 0;
     for (let k = 0; k < rows.length; k++) {
@@ -126,8 +127,9 @@ export class Bags {
     const weights = new Float32Array(rows.length * width);
     for (let k = 0; k < rows.length; k++) {
       const r = rows[k]!;
-      const end = this.indptr[r + 1]!;
-      const start = Math.max(this.indptr[r]!, end - maxLength);
+      const full = this.indptr[r + 1]! - this.indptr[r]!;
+      const start = keep === "last" ? this.indptr[r]! + Math.max(0, full - maxLength) : this.indptr[r]!;
+      const end = keep === "last" ? this.indptr[r + 1]! : start + Math.min(full, maxLength);
       const w = pooling === "mean" && end > start ? 1 / (end - start) : 1;
       ids.set(this.indices.subarray(start, end), k * width);
       weights.fill(w, k * width, k * width + (end - start));

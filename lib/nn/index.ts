@@ -17,3 +17,5 @@ export { RecsysEmbedding, recsysEmbedding } from "./layers";
 export type { RecsysEmbeddingArgs } from "./layers";
 export { dense, denseWeights, embeddingWeight } from "./dense";
 export type { WeightSpec } from "./dense";
+export { inBatchSoftmax, StreamingFrequency } from "./retrieval";
+export type { InBatchSoftmaxOptions } from "./retrieval";

@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-export type LossName = "bce" | "bpr" | "mse";
+export type LossName = "bce" | "bpr" | "mse" | "softmax";
 
 export interface Loss {
   readonly name: LossName;
@@ -25,6 +25,11 @@ export interface Loss {
    * carry `negItems`. Pointwise losses train on z = s(user, item) against `labels`.
    */
   readonly pairwise: boolean;
+  /**
+   * In-batch losses ("softmax") score every query of a batch against every candidate of the batch; the model
+   * computes them from its two towers (see retrieval.ts), so `value` and `gradient` do not apply.
+   */
+  readonly inBatch?: boolean;
   /** Per-example loss l(z, y), elementwise. */
   value(z: tf.Tensor, y: tf.Tensor): tf.Tensor;
   /** dl/dz, elementwise. */
@@ -76,7 +81,25 @@ const mse: Loss = {
   gradient: (z, y) => tf.mul(tf.sub(z, y), 2),
 };
 
-export const LOSSES: Readonly<Record<LossName, Loss>> = { bce, bpr, mse };
+const inBatchOnly = (): never => {
+  throw new Error("loss 'softmax' is computed by a two-tower model from its towers (lib/nn/retrieval.ts), not per logit");
+};
+
+/**
+ * In-batch sampled softmax with the sampling-bias (logQ) correction and accidental hits removed: the retrieval
+ * loss of two-tower models, computed by `inBatchSoftmax` (retrieval.ts) from both towers' outputs.
+ */
+const softmax: Loss = {
+  name: "softmax",
+  description: "in-batch sampled softmax: every other positive of the batch is a negative, logQ-corrected",
+  reference: "Yi et al., Sampling-Bias-Corrected Neural Modeling for Large Corpus Item Recommendations, RecSys 2019",
+  pairwise: false,
+  inBatch: true,
+  value: inBatchOnly,
+  gradient: inBatchOnly,
+};
+
+export const LOSSES: Readonly<Record<LossName, Loss>> = { bce, bpr, mse, softmax };
 
 /** The loss with this name; an error listing the valid names otherwise. */
 export function getLoss(name: string): Loss {

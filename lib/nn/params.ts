@@ -340,3 +340,20 @@ function checkShape(spec: ParamSpec, shape: readonly number[], where: string): v
     throw new Error(`ParamStore (${where}): weight '${spec.name}' has shape [${shape.join(", ")}], expected [${spec.shape.join(", ")}]`);
   }
 }
+
+/**
+ * Store the gradient of consecutive weights computed as one tensor (e.g. [dW; db] from one product [X | 1]^T dZ):
+ * as a joint entry when they sit next to each other in the packed vector (the optimiser then uses it as is), else
+ * split into single entries. Runs in the caller's tidy scope.
+ */
+export function putJointGradient(params: ParamStore, grads: GradMap, names: string[], joint: tf.Tensor): void {
+  const packed = params.packedNames;
+  const at = packed.indexOf(names[0]!);
+  if (at >= 0 && names.every((n, i) => packed[at + i] === n)) {
+    grads.set(jointKey(names), joint);
+    return;
+  }
+  const flat = tf.reshape(joint, [-1]);
+  const pieces = tf.split(flat, names.map((n) => sizeOf(params.spec(n).shape)));
+  names.forEach((n, i) => grads.set(n, tf.reshape(pieces[i]!, [...params.spec(n).shape])));
+}

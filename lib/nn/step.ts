@@ -44,10 +44,13 @@ export interface HandWrittenPass {
   targets: StepTargets;
 }
 
-/** An autodiff forward pass: logits [rows] or [rows, 1] as a function of the weights (by name). */
+/**
+ * An autodiff pass: the SUM over the batch's n examples of their losses, as a function of the weights (by name).
+ * Pair models build it from logits with `summedLoss`; others (a two-tower model's in-batch softmax) directly.
+ */
 export interface AutodiffPass {
-  logits: (weights: ReadonlyMap<string, tf.Tensor>) => tf.Tensor;
-  targets: StepTargets;
+  n: number;
+  sum: (weights: ReadonlyMap<string, tf.Tensor>) => tf.Scalar;
 }
 
 /** Weight name -> L2 coefficient (0: none). */
@@ -110,14 +113,31 @@ export class TrainingStep {
     this.lossExamples += n;
   }
 
+  /**
+   * One update from a pass that computes both itself (e.g. a two-tower model's hand-written in-batch softmax): given
+   * the loss and the running total so far, it returns the new total (previous + the batch's summed loss), the
+   * gradients of the batch mean and the number of examples. Built inside this step's tidy scope.
+   */
+  manual(params: ParamStore, decay: WeightDecayFn, pass: (loss: Loss, previous: tf.Tensor) => { n: number; total: tf.Tensor; grads: GradMap }, where: string): void {
+    const { loss, optimizer } = this.compiled(where);
+    let n = 0;
+    this.accumulate(() => {
+      const p = pass(loss, this.lossSum ?? tf.zeros([1, 1]));
+      n = p.n;
+      optimizer.step(params, p.grads, decay);
+      return p.total;
+    });
+    this.lossExamples += n;
+  }
+
   /** One update from an autodiff pass (built inside this step's tidy scope by `pass`). */
   autodiff(params: ParamStore, decay: WeightDecayFn, pass: (loss: Loss) => AutodiffPass, where: string): void {
     const { loss, optimizer } = this.compiled(where);
     let n = 0;
     this.accumulate(() => {
       const p = pass(loss);
-      n = p.targets.n;
-      const { sum, grads } = autodiffGradients(params, loss, p, where);
+      n = p.n;
+      const { sum, grads } = autodiffGradients(params, p, where);
       optimizer.step(params, grads, decay);
       return this.lossSum ? tf.add(this.lossSum, sum) : tf.reshape(sum, [1, 1]);
     });
@@ -171,24 +191,24 @@ export function summedLoss(loss: Loss, logits: tf.Tensor, t: StepTargets): tf.Sc
 }
 
 /** Summed loss and the gradient of the batch mean for every weight, by TensorFlow.js autodiff (caller's tidy). */
-export function autodiffGradients(params: ParamStore, loss: Loss, pass: AutodiffPass, where: string): { sum: tf.Scalar; grads: GradMap } {
+export function autodiffGradients(params: ParamStore, pass: AutodiffPass, where: string): { sum: tf.Scalar; grads: GradMap } {
   const names = params.names;
   const xs = names.map((n) => params.get(n));
-  const n = pass.targets.n;
+  const n = pass.n;
   const grads: GradMap = new Map();
   let sum: tf.Scalar;
   if (params.isVariableBacked) {
     const variables = xs as tf.Variable[];
     const byVariable = new Map(names.map((name, i) => [variables[i]!.name, name]));
     const weights = new Map(names.map((name, i) => [name, xs[i]!]));
-    const r = tf.variableGrads(() => tf.div(summedLoss(loss, pass.logits(weights), pass.targets), n) as tf.Scalar, variables);
+    const r = tf.variableGrads(() => tf.div(pass.sum(weights), n) as tf.Scalar, variables);
     sum = tf.mul(r.value, n) as tf.Scalar;
     for (const [vName, g] of Object.entries(r.grads)) grads.set(byVariable.get(vName)!, g);
   } else {
     const weights = () => new Map(names.map((name, i) => [name, xs[i]!]));
     // The engine's own gradients() with allowNoGradients: a weight the forward pass did not use gets null (then
     // zeros below) instead of tf.grads' "Cannot compute gradient" error; only a loss using no weight at all throws.
-    const r = tf.engine().gradients(() => tf.div(summedLoss(loss, pass.logits(weights()), pass.targets), n) as tf.Scalar, xs, undefined, true);
+    const r = tf.engine().gradients(() => tf.div(pass.sum(weights()), n) as tf.Scalar, xs, undefined, true);
     if (r.grads.every((g) => !g)) throw new Error(`${where}: no gradient reaches any weight; the forward pass must compute its logits from the weights it is given, with tf ops`);
     sum = tf.mul(r.value, n) as tf.Scalar;
     names.forEach((name, i) => grads.set(name, r.grads[i]!));

@@ -53,13 +53,38 @@ function* pairGenerator(train: Interactions, sampler: NegativeSampler, batchSize
     const users = new Int32Array(m);
     const items = new Int32Array(m);
     const negItems = new Int32Array(m);
+    const rows = new Int32Array(m);
     for (let j = 0; j < m; j++) {
       const r = order[s + j]!;
       users[j] = train.users[r]!;
       items[j] = train.items[r]!;
       negItems[j] = negatives[r]!;
+      rows[j] = r;
     }
-    yield { users, items, negItems };
+    yield { users, items, negItems, rows };
+  }
+}
+
+/**
+ * For in-batch losses ("softmax", two-tower retrieval): every positive of `train` once per epoch, shuffled, with
+ * its row (for the user's history before it) and no sampled negatives: the other positives of each batch are the
+ * negatives. Batches should be large (the reference uses 512): each example sees batchSize - 1 negatives.
+ */
+export function inBatchBatches(train: Interactions, options: { batchSize?: number } = {}): BatchSource {
+  const batchSize = options.batchSize ?? 512;
+  return {
+    epoch: (_e: number, rng: Rng) => positiveGenerator(train, batchSize, rng),
+    batchesPerEpoch: numBatches(train.length, batchSize),
+    examplesPerEpoch: train.length,
+    loss: "softmax",
+  };
+}
+
+function* positiveGenerator(train: Interactions, batchSize: number, rng: Rng): Generator<TrainBatch> {
+  const order = rng.derive("shuffle").permutation(train.length);
+  for (let s = 0; s < order.length; s += batchSize) {
+    const rows = order.slice(s, Math.min(order.length, s + batchSize));
+    yield { users: Int32Array.from(rows, (r) => train.users[r]!), items: Int32Array.from(rows, (r) => train.items[r]!), rows };
   }
 }
 
