@@ -103,13 +103,28 @@ export class TwoTower extends Model<TwoTowerConfig> {
     if (batch.items.length !== n) throw new Error(`${where}: batch has ${n} users but ${batch.items.length} items`);
     checkIds(where, "users", batch.users, this.numUsers);
     checkIds(where, "items", batch.items, this.numItems);
-    return { user: this.userInputs(batch.users, this.historyEnds(batch, where)), item: this.itemInputs(batch.items, false) };
+    return { user: this.userInputs(batch.users, this.historyEnds(batch, where)), item: this.itemInputs(batch.items, false, true) };
   }
 
-  lossAndGradients(batch: TrainBatch, lossName?: LossName): { loss: number; grads: WeightMap } {
+  /**
+   * Mean loss and gradients of a batch (default loss "softmax"), without updating anything. `path` "hand-written"
+   * computes them with the training step's kernels (wasm only), to check them against autodiff.
+   */
+  lossAndGradients(batch: TrainBatch, lossName?: LossName, path: "autodiff" | "hand-written" = "autodiff"): { loss: number; grads: WeightMap } {
     this.checkAlive();
     const loss = this.lossFor(lossName ?? "softmax");
     const where = `${this.name}.lossAndGradients`;
+    if (path === "hand-written") {
+      if (!loss.inBatch || !towerKernelsAvailable()) throw new Error(`${where}: the hand-written path computes the in-batch softmax on the wasm backend only`);
+      return readGradients(
+        this.params,
+        () => {
+          const { total, grads } = this.fastPass(batch, tf.zeros([1, 1]), where, false);
+          return { sum: tf.reshape(total, []) as tf.Scalar, grads };
+        },
+        batch.users.length,
+      );
+    }
     return readGradients(this.params, () => autodiffGradients(this.params, this.pass(batch, loss, where, false), where), batch.users.length);
   }
 
@@ -124,7 +139,7 @@ export class TwoTower extends Model<TwoTowerConfig> {
     const rows = scoredRows(batch, this.numUsers, this.numItems, loss.pairwise, where);
     const ends = this.historyEnds(batch, where);
     const user = this.userInputs(rows.users, loss.pairwise ? concat(ends, ends) : ends);
-    const item = this.itemInputs(rows.items, false);
+    const item = this.itemInputs(rows.items, false, true);
     const targets = deviceTargets(batch, n, loss.pairwise);
     return { n, sum: (w) => summedLoss(loss, this.logits(w, user, item), targets) };
   }
@@ -171,8 +186,11 @@ export class TwoTower extends Model<TwoTowerConfig> {
     return { n, ids: users, codes, bags };
   }
 
-  /** Item-side host inputs; `featuresOnly` leaves every id embedding out, else only those of cold items. */
-  private itemInputs(items: Int32Array, featuresOnly: boolean): SideInputs {
+  /**
+   * Item-side host inputs; `featuresOnly` leaves every id embedding out, else those of cold items and, in training,
+   * a seeded `itemIdDropout` share.
+   */
+  private itemInputs(items: Int32Array, featuresOnly: boolean, training = false): SideInputs {
     const codes = this.inputs.itemCodes.map((c) => ({ name: c.name, codes: pick(c.codes, items) }));
     const bags = this.inputs.itemBags.map((b) => {
       const title = b.name === "title";
@@ -180,7 +198,8 @@ export class TwoTower extends Model<TwoTowerConfig> {
     });
     const dropId = new Float32Array(items.length);
     const counts = this.inputs.itemCounts;
-    if (!featuresOnly) for (let k = 0; k < items.length; k++) dropId[k] = counts[items[k]!] === 0 ? 0 : 1;
+    const p = training ? this.cfg.itemIdDropout : 0;
+    if (!featuresOnly) for (let k = 0; k < items.length; k++) dropId[k] = counts[items[k]!] === 0 || (p > 0 && this.dropoutRng.next() < p) ? 0 : 1;
     return { n: items.length, ids: items, codes, bags, dropId };
   }
 

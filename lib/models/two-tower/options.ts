@@ -29,6 +29,11 @@ export interface TwoTowerOptions extends CommonOptions {
   /** Standard deviation for the small categorical tables (gender, occupation, age, zip, year). Default 1 (PyTorch's nn.Embedding). */
   categoricalInitStd?: number;
   /**
+   * Share of training examples whose item-id embedding is left out (the item tower sees only the item's features),
+   * so the tower learns to place items from features alone, as it must for new items. Default 0 (as the reference).
+   */
+  itemIdDropout?: number;
+  /**
    * Sampling-bias correction of the in-batch softmax: "counts" (log of each item's share of the training
    * interactions, default), "streaming" (Yi et al. 2019's online estimate from the batches seen), "none".
    */
@@ -65,6 +70,7 @@ const KEYS = [
   "embeddingInitStd",
   "categoricalInitStd",
   "logQ",
+  "itemIdDropout",
 ];
 
 /** Defaults of TwoTower, in one place. The caller's object is not modified. */
@@ -86,7 +92,9 @@ export function resolveTwoTowerOptions(options: TwoTowerOptions): TwoTowerConfig
     embeddingInitStd: options.embeddingInitStd ?? 0.05,
     categoricalInitStd: options.categoricalInitStd ?? 1,
     logQ: options.logQ ?? "counts",
+    itemIdDropout: options.itemIdDropout ?? 0,
   };
+  if (!(cfg.itemIdDropout >= 0 && cfg.itemIdDropout < 1)) throw new Error(`TwoTower: itemIdDropout must be in [0, 1), got ${cfg.itemIdDropout}`);
   const positiveInt = (v: number, what: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`TwoTower: ${what} must be a positive integer, got ${v}`);
   };
