@@ -16,6 +16,9 @@ export function testBlock(test: TestMetrics, k: number): Record<string, unknown>
   return {
     ...(test.full ? { full: { protocol: FULL_RANKING_PROTOCOL, [`hr@${k}`]: round(test.full.hr), [`ndcg@${k}`]: round(test.full.ndcg) } } : {}),
     ...(test.sampled ? { sampled: { protocol: test.sampled.protocol, [`hr@${k}`]: round(test.sampled.hr), [`ndcg@${k}`]: round(test.sampled.ndcg) } } : {}),
+    ...(test.coldStart
+      ? { coldStart: { protocol: "full ranking with every item vector from its features alone (as for new items)", [`hr@${k}`]: round(test.coldStart.hr), [`ndcg@${k}`]: round(test.coldStart.ndcg) } }
+      : {}),
     ...(test.ratings ? { ratings: { rmse: round(test.ratings.rmse), mae: round(test.ratings.mae) } } : {}),
     usersEvaluated: test.usersEvaluated,
   };

@@ -10,8 +10,9 @@ import { type ParsedOptions, UsageError, checkNumber, getString } from "./args";
  * train.ts's modelOptionsFrom, which also runs before the backend starts.
  */
 export function checkTrainOptions(o: ParsedOptions): void {
-  const loss = getString(o, "loss", "bce");
-  for (const name of ["epochs", "batch", "k", "patience", "sampled-negatives", "factors"]) checkNumber(o, "train", name, (v) => v >= 1, "at least 1");
+  const loss = getString(o, "loss", getString(o, "model") === "two-tower" ? "softmax" : "bce");
+  for (const name of ["epochs", "batch", "k", "patience", "sampled-negatives", "factors", "dim", "history-length"]) checkNumber(o, "train", name, (v) => v >= 1, "at least 1");
+  checkNumber(o, "train", "temperature", (v) => v > 0, "greater than 0");
   if (o.has("negatives") && loss !== "bce") throw new UsageError(`train: --negatives applies to --loss bce only (got --loss ${loss})`);
   checkNumber(o, "train", "negatives", (v) => v >= 1, "at least 1 with --loss bce", "a model trained without negatives learns to say yes to everything; the default is 4");
   checkNumber(o, "train", "lr", (v) => v > 0, "greater than 0");

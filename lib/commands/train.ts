@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend";
 import { MODEL_NAMES, type ModelName, type ModelOptions, trainAndEvaluate } from "../experiments/train-and-evaluate";
+import { ITEM_FEATURES, USER_FEATURES } from "../models/two-tower/inputs";
 import { saveModel } from "../models/io";
 import type { LossName } from "../nn/losses";
 import { OPTIMIZER_NAMES, type OptimizerName } from "../nn/optimizers";
@@ -20,14 +21,24 @@ export const options: OptionSpec[] = [
   ...datasetOptions(undefined),
   { name: "model", help: "model to train (default neumf)", choices: MODEL_NAMES },
   { name: "epochs", type: "integer", help: "training epochs (default 10)" },
-  { name: "batch", type: "integer", help: "examples per batch (default 256)" },
-  { name: "lr", type: "number", help: "learning rate (default 0.001)" },
+  { name: "batch", type: "integer", help: "examples per batch (default 256; two-tower with softmax: 512)" },
+  { name: "lr", type: "number", help: "learning rate (default 0.001; two-tower: 0.003)" },
   { name: "optimizer", help: "optimiser (default adam; adamw: Adam with decoupled weight decay --weight-decay)", choices: OPTIMIZER_NAMES },
   { name: "weight-decay", type: "number", help: "adamw only: decoupled weight decay lambda (default 0.01); see README 'Regularisation'" },
-  { name: "loss", help: "bce: implicit feedback with sampled negatives (default); bpr: pairwise; mse: explicit ratings (MF)", choices: ["bce", "bpr", "mse"] },
+  {
+    name: "loss",
+    help: "bce: implicit feedback with sampled negatives (default); bpr: pairwise; mse: explicit ratings (MF); softmax: in-batch softmax (two-tower's default)",
+    choices: ["bce", "bpr", "mse", "softmax"],
+  },
   { name: "negatives", type: "integer", help: "sampled negatives per positive, resampled every epoch (default 4)" },
   { name: "factors", type: "integer", help: "embedding size: MF latent dimension (default 32), GMF/NeuMF predictive factors (default 8)" },
   { name: "layers", help: "MLP tower widths from its input, e.g. 64,32,16,8 (default; layers[0] = 2 x MLP embedding size)" },
+  { name: "features", help: `two-tower: the towers' inputs, comma-separated, from ${[...USER_FEATURES, ...ITEM_FEATURES].join(", ")} (default: what the dataset has, zip left out)` },
+  { name: "dim", type: "integer", help: "two-tower: size of the user and item vectors (default 32)" },
+  { name: "hidden", help: "two-tower: hidden widths of each tower, e.g. 64 (default) or 128,64; 'none' for a linear projection" },
+  { name: "temperature", type: "number", help: "two-tower: softmax temperature of the normalised dot product (default 0.05)" },
+  { name: "history-length", type: "integer", help: "two-tower: latest earlier items pooled into the user's history (default 20)" },
+  { name: "logq", help: "two-tower: sampling-bias correction (default counts)", choices: ["counts", "streaming", "none"] },
   { name: "dropout", type: "number", help: "dropout rate on embeddings and dense layers (default 0)" },
   { name: "embedding-dropout", type: "number", help: "dropout on the looked-up embeddings (overrides --dropout)" },
   { name: "dense-dropout", type: "number", help: "dropout on hidden dense layers (overrides --dropout)" },
@@ -49,12 +60,14 @@ export async function run(argv: string[]): Promise<void> {
   if (positional.length) throw new UsageError(`train: unexpected argument '${positional[0]}'; options start with --`);
   checkTrainOptions(o);
   const model = getString(o, "model", "neumf") as ModelName;
-  const loss = getString(o, "loss", "bce") as LossName;
+  const loss = getString(o, "loss", model === "two-tower" ? "softmax" : "bce") as LossName;
+  if (loss === "softmax" && model !== "two-tower") throw new UsageError(`train: --loss softmax (in-batch) trains --model two-tower, not ${model}`);
+  if (model === "two-tower" && loss !== "softmax" && loss !== "bce") throw new UsageError(`train: two-tower trains with --loss softmax (default) or bce, not ${loss}`);
   const modelOptions = modelOptionsFrom(o, model);
   const backend = await initBackend({ backend: getString(o, "backend"), verbose: !getFlag(o, "quiet") });
   const dataset = await loadDatasetFromOptions(o, "train");
   const epochs = getNumber(o, "epochs", 10);
-  const batchSize = getNumber(o, "batch", 256);
+  const batchSize = getNumber(o, "batch", loss === "softmax" ? 512 : 256);
   const k = getNumber(o, "k", 10);
   const seed = getNumber(o, "seed", 0);
   const patience = getNumber(o, "patience");
@@ -69,7 +82,7 @@ export async function run(argv: string[]): Promise<void> {
     loss,
     optimizer: {
       name: getString(o, "optimizer", "adam") as OptimizerName,
-      learningRate: getNumber(o, "lr", 0.001),
+      learningRate: getNumber(o, "lr", model === "two-tower" ? 0.003 : 0.001),
       ...(o.has("weight-decay") ? { weightDecay: getNumber(o, "weight-decay") } : {}),
     },
     seed,
@@ -109,8 +122,30 @@ export async function run(argv: string[]): Promise<void> {
   if (tf.memory().numTensors > 1000) process.stderr.write(`train: ${tf.memory().numTensors} tensors still live\n`);
 }
 
+const TWO_TOWER_FLAGS = ["features", "dim", "hidden", "temperature", "history-length", "logq"];
+
 /** Model options from the flags; a flag the model does not have is a usage error naming it. */
 function modelOptionsFrom(o: ParsedOptions, model: ModelName): Partial<ModelOptions> {
+  if (model === "two-tower") {
+    for (const f of ["factors", "layers", "dropout", "embedding-dropout", "dense-dropout"]) {
+      if (o.has(f)) throw new UsageError(`train: --${f} does not apply to two-tower; its options are ${TWO_TOWER_FLAGS.map((x) => `--${x}`).join(", ")}`);
+    }
+    const hidden = getString(o, "hidden");
+    const widths = hidden === undefined ? undefined : hidden === "none" ? [] : hidden.split(",").map((x) => Number(x.trim()));
+    if (widths && widths.some((w) => !Number.isInteger(w) || w < 1)) throw new UsageError(`train: --hidden must be comma-separated positive integers or 'none', got '${hidden}'`);
+    const l2 = getNumber(o, "l2");
+    return {
+      features: getString(o, "features")?.split(",").map((x) => x.trim()),
+      dim: getNumber(o, "dim"),
+      hidden: widths,
+      temperature: getNumber(o, "temperature"),
+      historyLength: getNumber(o, "history-length"),
+      logQ: getString(o, "logq") as "counts" | "streaming" | "none" | undefined,
+      embeddingL2: getNumber(o, "embedding-l2") ?? l2,
+      denseL2: getNumber(o, "dense-l2") ?? l2,
+    };
+  }
+  for (const f of TWO_TOWER_FLAGS) if (o.has(f)) throw new UsageError(`train: --${f} applies to --model two-tower, not ${model}`);
   const dropout = getNumber(o, "dropout");
   const l2 = getNumber(o, "l2");
   const layers = getString(o, "layers");

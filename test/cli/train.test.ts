@@ -70,3 +70,23 @@ test("recsys-lab train rejects options that do not fit the model, naming them", 
   assert.equal(s.status, 2);
   assert.match(s.stderr, /--layers must be comma-separated positive integers/);
 });
+
+test("recsys-lab train --model two-tower: in-batch softmax by default, the cold-start figure, save and evaluate --model-dir", () => {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "train-tt-")), "model");
+  const r = cli("train", ...TINY, "--model", "two-tower", "--epochs", "2", "--batch", "128", "--features", "user-id,age,history,item-id,genres", "--save", dir, "--quiet");
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.model, "TwoTower");
+  assert.equal(out.loss, "softmax");
+  assert.match(out.test.coldStart.protocol, /features alone/);
+  assert.ok(out.test.full["hr@10"] > 0 && out.test.coldStart["hr@10"] >= 0);
+  const e = cli("evaluate", "--model-dir", dir);
+  assert.equal(e.status, 0, e.stderr);
+  assert.deepEqual(JSON.parse(e.stdout).test, out.test);
+  const bad = cli("train", ...TINY, "--model", "two-tower", "--layers", "16,8", "--quiet");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--layers does not apply to two-tower; its options are --features/);
+  const missing = cli("train", ...TINY, "--model", "two-tower", "--features", "user-id,zip,item-id", "--quiet");
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /synthetic has no 'zip' feature; it has: user-id, gender, occupation, age, history, item-id, genres, year, title/);
+});
