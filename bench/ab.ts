@@ -11,11 +11,8 @@ import { disableWeightGradKernel } from "../lib/nn/kernels/weight-grad";
 import { disableRowKernels } from "../lib/nn/kernels/rows";
 import { disableGlueKernels } from "../lib/nn/kernels/glue";
 import { Rng } from "../lib/random";
+import { arg } from "./args";
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 async function main() {
   await initBackend();

@@ -7,11 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import { MF, NeuMF, type Model as TrainableModel, type TrainBatch } from "../lib/models";
 import { Rng } from "../lib/random";
+import { arg } from "./args";
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 async function main() {
   await initBackend();

@@ -18,13 +18,10 @@ import { spawnSync } from "child_process";
 import { initBackend } from "../lib/backend";
 import { loadDataset } from "../lib/data";
 import { trainAndEvaluate, type ModelName } from "../lib/experiments/train-and-evaluate";
+import { arg } from "./args";
 
 const ANCHOR = path.join(__dirname, "../../shared/anchors/ncf_torch.py");
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 interface Figures {
   seed: number;

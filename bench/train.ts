@@ -25,16 +25,12 @@ import { initBackend, tfVersion } from "../lib/backend";
 import { MF, NeuMF, autodiffNeuMF, type Model as TrainableModel, type TrainBatch } from "../lib/models";
 import { embeddingLookup } from "../lib/nn/embedding";
 import { Rng } from "../lib/random";
+import { arg, flag } from "./args";
 
 const NUM_USERS = 943;
 const NUM_ITEMS = 1682;
 const ANCHOR = path.resolve(__dirname, "../../shared/anchors/neumf_throughput_torch.py");
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
 
 /** Counts engine.runKernel calls while `f` runs. */
 function countKernels(f: () => void): { total: number; byName: Record<string, number> } {

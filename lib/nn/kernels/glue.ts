@@ -13,15 +13,9 @@
  * function returns null and callers use tf ops.
  */
 import * as tf from "@tensorflow/tfjs";
+import { heapAvailable, heapIndex as at, registerHeapKernel } from "./heap";
 import type { LossName } from "../losses";
 
-interface HeapBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
-
-type Inputs = Record<string, tf.TensorInfo>;
 
 let disabled = false;
 let registered = false;
@@ -35,17 +29,11 @@ export function disableGlueKernels(off: boolean): boolean {
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 /** Float index of a tensor in HEAPF32 (read HEAPF32 only after all outputs are allocated: allocation can grow it). */
-const at = (b: HeapBackend, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset >>> 2;
 
 function register(): void {
   if (registered) return;
   registered = true;
-  const reg = (kernelName: string, kernelFunc: (b: HeapBackend, inputs: Inputs, attrs: Record<string, unknown>) => tf.TensorInfo | tf.TensorInfo[]) =>
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      kernelFunc: ({ inputs, attrs, backend }) => kernelFunc(backend as unknown as HeapBackend, inputs as Inputs, (attrs ?? {}) as Record<string, unknown>),
-    });
+  const reg = registerHeapKernel;
 
   reg("RecsysUnpack", (b, { flat }, { shapes }) => {
     const outs = (shapes as number[][]).map((s) => b.makeOutput(s, "float32"));
@@ -134,9 +122,7 @@ function register(): void {
 }
 
 function ready(): boolean {
-  if (disabled || tf.getBackend() !== "wasm") return false;
-  const b = tf.backend() as unknown as Partial<HeapBackend>;
-  if (!b.wasm?.HEAPF32 || !b.dataIdMap || !b.makeOutput) return false;
+  if (disabled || !heapAvailable()) return false;
   register();
   return true;
 }

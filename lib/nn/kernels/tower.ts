@@ -11,17 +11,11 @@
  *   inBatchSoftmaxGrad(s, ids, logQ, prev, T, scale) -> [dS, dS^T, prev + sum of losses]   (the loss: nn/retrieval.ts)
  */
 import * as tf from "@tensorflow/tfjs";
+import { heapAvailable, heapIndex as at, registerHeapKernel } from "./heap";
 import type { WasmBackendLike } from "./asm";
 import { bagFunctions } from "./bags";
 import { softmaxFns } from "./exp";
 
-interface HeapBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
-
-type Inputs = Record<string, tf.TensorInfo>;
 
 /** One input block of a tower: a table and, per row, one id (`bag` false) or a padded bag of ids with weights. */
 export interface GatherPart {
@@ -45,7 +39,6 @@ export function disableTowerKernels(off: boolean): boolean {
   return old;
 }
 
-const at = (b: HeapBackend, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset >>> 2;
 
 interface PartAttr {
   dim: number;
@@ -59,12 +52,7 @@ interface PartAttr {
 function register(): void {
   if (registered) return;
   registered = true;
-  const reg = (kernelName: string, kernelFunc: (b: HeapBackend, inputs: Inputs, attrs: Record<string, unknown>) => tf.TensorInfo | tf.TensorInfo[]) =>
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      kernelFunc: ({ inputs, attrs, backend }) => kernelFunc(backend as unknown as HeapBackend, inputs as Inputs, (attrs ?? {}) as Record<string, unknown>),
-    });
+  const reg = registerHeapKernel;
 
   reg("RecsysGatherConcat", (b, inputs, attrs) => {
     const parts = attrs.parts as PartAttr[];
@@ -248,9 +236,7 @@ function register(): void {
 }
 
 function ready(): boolean {
-  if (disabled || tf.getBackend() !== "wasm") return false;
-  const b = tf.backend() as unknown as Partial<HeapBackend>;
-  if (!b.wasm?.HEAPF32 || !b.dataIdMap || !b.makeOutput) return false;
+  if (disabled || !heapAvailable()) return false;
   register();
   return true;
 }
