@@ -17,4 +17,4 @@ export * from "./train";
 export { MODEL_NAMES, createModel, trainAndEvaluate } from "./experiments/train-and-evaluate";
 export type { ModelName, ModelOptions, TrainRunOptions, TrainRunResult } from "./experiments/train-and-evaluate";
 export * from "./viz";
-export { loadFaiss } from "./retrieval/faiss-loader";
+export * from "./retrieval";
