@@ -4,7 +4,10 @@ import { UsageError, usage } from "./commands/args";
 import * as data from "./commands/data";
 import * as demo from "./commands/demo";
 import * as evaluate from "./commands/evaluate";
+import * as index from "./commands/index-build";
 import * as info from "./commands/info";
+import * as recommend from "./commands/recommend";
+import * as serve from "./commands/serve";
 import * as train from "./commands/train";
 
 interface Command {
@@ -13,7 +16,7 @@ interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, info, data, evaluate, train };
+const COMMANDS: Record<string, Command> = { demo, info, data, evaluate, train, index, recommend, serve };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

@@ -18,3 +18,4 @@ export { MODEL_NAMES, createModel, trainAndEvaluate } from "./experiments/train-
 export type { ModelName, ModelOptions, TrainRunOptions, TrainRunResult } from "./experiments/train-and-evaluate";
 export * from "./viz";
 export * from "./retrieval";
+export * from "./serving";

@@ -5,10 +5,9 @@
  * numbers are the train command's, exactly.
  */
 import { initBackend } from "../backend";
-import { evaluateRun, runData, runSplit, type RunRecord } from "../experiments/train-and-evaluate";
-import { checkTrainingData, loadModel, readModelInfo } from "../models/io";
+import { evaluateRun } from "../experiments/train-and-evaluate";
 import { type ParsedOptions, UsageError, getNumber, getString, printJson } from "./args";
-import { loadDatasetFromOptions } from "./dataset-options";
+import { openSavedRun } from "./saved-run";
 import { round, testBlock } from "./format";
 
 /** Options that the saved run decides and that make no sense beside --model-dir. */
@@ -19,22 +18,10 @@ export async function evaluateSaved(o: ParsedOptions, dir: string): Promise<void
     if (o.has(k)) throw new UsageError(`evaluate: --${k} comes from the saved run with --model-dir; leave it out`);
   }
   const started = performance.now();
-  const info = await readModelInfo(dir);
-  const training = info.training as (RunRecord & { datasetFlags?: Record<string, string> }) | undefined;
-  if (!training?.split) {
-    throw new Error(`${dir} has no record of how it was trained (saved without a run); evaluate it from code with evaluateFullRanking`);
-  }
-  // The saved dataset flags, overridden by any given here (e.g. --data-dir on this machine).
-  const flags: ParsedOptions = new Map(Object.entries(training.datasetFlags ?? { dataset: training.dataset }));
-  for (const [key, value] of o) if (key !== "model-dir" && key !== "backend" && key !== "k") flags.set(key, value);
-  const record = { ...training, k: getNumber(o, "k", training.k) };
   const backend = await initBackend({ backend: getString(o, "backend"), verbose: false });
-  const dataset = await loadDatasetFromOptions(flags, "evaluate");
-  const data = runData(dataset, record.loss);
-  const model = await loadModel(dir, { data });
+  const { info, record: saved, dataset, split, model } = await openSavedRun(dir, o, "evaluate", ["model-dir", "backend", "k"]);
+  const record = { ...saved, k: getNumber(o, "k", saved.k) };
   try {
-    const split = runSplit(data, record);
-    checkTrainingData(dir, info, split.train);
     const test = await evaluateRun(model, split, record);
     printJson({
       dataset: dataset.name,

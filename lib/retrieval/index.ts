@@ -4,3 +4,7 @@ export { createIndex, loadIndex, indexKinds, describeIndexKinds } from "./regist
 export type { IndexOptions, IndexProvider } from "./provider";
 export type { IndexManifest, SearchOptions, SearchResult, VectorIndex } from "./vector-index";
 export { loadFaiss } from "./faiss-loader";
+export { retrievalVectors } from "./vectors";
+export type { RetrievalVectors } from "./vectors";
+export { evaluateWithIndex, indexRecall } from "./evaluate";
+export type { IndexReport } from "./evaluate";
