@@ -1,12 +1,11 @@
 /**
  * The built-in exact index: every item scored by one matrix product per block of queries (the active TensorFlow.js
- * backend's matMul, as full-ranking evaluation does), then a bounded top-k on typed arrays with exclusions masked.
- * Exact maximum inner product search; ties go to the item added first.
+ * backend's matMul, as full-ranking evaluation does) and the top k + |excluded| selected on the backend (TopK), so
+ * only those come back to the host, where excluded ids are dropped. Exact maximum inner product search.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { selectTopK } from "../eval/ranking";
 import { checkAdd, checkSearch, emptyResult, type IndexManifest, type SearchOptions, type SearchResult, type VectorIndex } from "./vector-index";
 import { readManifest, writeIndexFolder } from "./files";
 
@@ -75,26 +74,27 @@ export class ExactIndex implements VectorIndex {
     if (!this.count || !n) return out;
     this.itemsT ??= tf.keep(tf.tidy(() => tf.transpose(tf.tensor2d(this.vectors.subarray(0, this.count * this.dim), [this.count, this.dim]))));
     const rowsPerBlock = Math.max(1, Math.floor(SCORES_PER_BLOCK / this.count));
-    const stamp = new Int32Array(this.count);
-    const items = new Int32Array(k);
-    const scores = new Float64Array(k);
     for (let start = 0; start < n; start += rowsPerBlock) {
       const rows = Math.min(rowsPerBlock, n - start);
-      const product = tf.tidy(() => tf.matMul(tf.tensor2d(queries.subarray(start * this.dim, (start + rows) * this.dim), [rows, this.dim]), this.itemsT!));
-      const block = (await product.data()) as Float32Array;
-      product.dispose();
+      // Excluded items can push at most their own number out of the top: take that many more, then drop them.
+      let extra = 0;
+      for (let r = 0; r < rows; r++) extra = Math.max(extra, options.exclude?.[start + r]?.length ?? 0);
+      const depth = Math.min(this.count, k + extra);
+      // The selection runs on the backend (TopK): only [rows x depth] comes back instead of every score.
+      const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(queries.subarray(start * this.dim, (start + rows) * this.dim), [rows, this.dim]), this.itemsT!), depth));
+      const positions = (await indices.data()) as Int32Array;
+      const scores = (await values.data()) as Float32Array;
+      tf.dispose([values, indices]);
       for (let r = 0; r < rows; r++) {
         const q = start + r;
-        // stamp[position] === q + 1 marks this query's excluded items (no clearing between queries).
         const excluded = options.exclude?.[q];
-        if (excluded) for (let e = 0; e < excluded.length; e++) {
-          const p = this.position.get(excluded[e]!);
-          if (p !== undefined) stamp[p] = q + 1;
-        }
-        const got = selectTopK(block, r * this.count, this.count, k, stamp, q + 1, items, scores, 0, "ExactIndex.search");
-        for (let j = 0; j < got; j++) {
-          out.ids[q * k + j] = this.ids[items[j]!]!;
-          out.scores[q * k + j] = scores[j]!;
+        const skip = excluded && excluded.length ? new Set(Array.from(excluded)) : null;
+        for (let j = 0, w = 0; j < depth && w < k; j++) {
+          const id = this.ids[positions[r * depth + j]!]!;
+          if (skip && skip.has(id)) continue;
+          out.ids[q * k + w] = id;
+          out.scores[q * k + w] = scores[r * depth + j]!;
+          w++;
         }
       }
     }
