@@ -8,7 +8,7 @@
  *                                        [--max-seconds 600] [--no-movielens]
  *
  * Search widths are changed by saving the index and reopening it with the new setting (loadIndex overrides): the
- * one way that works for every kind (usearch fixes its width when an index is opened). Builds that would take
+ * one way that works for every kind. Builds that would take
  * longer than --max-seconds (judged from the 100K build) are skipped and reported as such.
  */
 import * as fs from "fs";
@@ -28,7 +28,6 @@ const PLAN: Record<string, { build: (n: number) => Record<string, unknown>; widt
   "faiss-flat": { build: () => ({}), widths: [{}] },
   "faiss-ivf": { build: (n) => ({ nlist: Math.max(16, Math.round(4 * Math.sqrt(n))) }), widths: [{ nprobe: 1 }, { nprobe: 8 }, { nprobe: 32 }, { nprobe: 128 }] },
   "faiss-hnsw": { build: () => ({ M: 32 }), widths: [{ efSearch: 16 }, { efSearch: 64 }, { efSearch: 128 }, { efSearch: 256 }] },
-  usearch: { build: () => ({}), widths: [{ efSearch: 16 }, { efSearch: 64 }, { efSearch: 128 }, { efSearch: 256 }] },
   hnswlib: { build: () => ({}), widths: [{ efSearch: 16 }, { efSearch: 64 }, { efSearch: 128 }, { efSearch: 256 }] },
   pgvector: { build: () => ({}), widths: [{ efSearch: 40 }, { efSearch: 100 }, { efSearch: 200 }] },
 };

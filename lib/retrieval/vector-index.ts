@@ -28,7 +28,7 @@ export interface SearchResult {
 }
 
 export interface VectorIndex {
-  /** The registered kind ("exact", "faiss-flat", "usearch", "pgvector", ...). */
+  /** The registered kind ("exact", "faiss-flat", "hnswlib", "pgvector", ...). */
   readonly kind: string;
   readonly dim: number;
   /** True when search returns the exact top-k by inner product. */
