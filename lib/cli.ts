@@ -9,6 +9,7 @@ import * as info from "./commands/info";
 import * as recommend from "./commands/recommend";
 import * as serve from "./commands/serve";
 import * as train from "./commands/train";
+import * as worker from "./commands/worker";
 
 interface Command {
   summary: string;
@@ -16,7 +17,7 @@ interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, info, data, evaluate, train, index, recommend, serve };
+const COMMANDS: Record<string, Command> = { demo, info, data, evaluate, train, index, recommend, serve, worker };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

@@ -15,6 +15,7 @@ import { evaluateSampled } from "../eval/sampled";
 import type { Model } from "../models/model";
 import { MF, type MFOptions } from "../models/mf";
 import { GMF, MLP, NeuMF, type GMFOptions, type MLPOptions, type NeuMFOptions } from "../models/ncf";
+import type { Recommender } from "../models/recommender";
 import type { TrainableRecommender } from "../models/trainable";
 import { TwoTower } from "../models/two-tower/model";
 import type { TwoTowerOptions } from "../models/two-tower/options";
@@ -115,6 +116,8 @@ export interface TrainRunOptions<M extends TrainableRecommender = Model> {
 /** Final test metrics: full ranking (default protocol) and sampled (paper reproduction); or ratings for "mse". */
 export interface TestMetrics {
   full?: { hr: number; ndcg: number; recall: number; mrr: number; auc: number; coverage: number };
+  /** Full ranking, per evaluated user (for paired tests between models on the same users). */
+  perUser?: { users: Int32Array; hr: Float64Array; ndcg: Float64Array };
   sampled?: { hr: number; ndcg: number; protocol: string };
   /** Two-tower models: full ranking with every item vector from its features alone (as if every item were new). */
   coldStart?: { hr: number; ndcg: number };
@@ -164,7 +167,7 @@ export function runSplit(data: Interactions, record: Pick<RunRecord, "split">): 
  * sampled protocol (candidates drawn from the run's seed), or RMSE/MAE for a ratings run. `trainAndEvaluate`
  * and `recsys-lab evaluate --model-dir` both call this, so they agree exactly.
  */
-export async function evaluateRun(model: TrainableRecommender, split: Split, record: Pick<RunRecord, "loss" | "seed" | "k" | "sampledNegatives">): Promise<TestMetrics> {
+export async function evaluateRun(model: Recommender, split: Split, record: Pick<RunRecord, "loss" | "seed" | "k" | "sampledNegatives">): Promise<TestMetrics> {
   const { train, test, validation } = split;
   if (record.loss === "mse") {
     const r = await evaluateRatings(model, test);
@@ -182,6 +185,7 @@ export async function evaluateRun(model: TrainableRecommender, split: Split, rec
   const result: TestMetrics = {
     full: { hr: m.hr, ndcg: m.ndcg, recall: m.recall, mrr: m.mrr, auc: m.auc, coverage: m.coverage ?? NaN },
     sampled: { hr: sampled.metrics.hr, ndcg: sampled.metrics.ndcg, protocol: sampled.protocol },
+    perUser: { users: full.perUser.users, hr: full.perUser.hr, ndcg: full.perUser.ndcg },
     usersEvaluated: full.usersEvaluated,
   };
   if (model instanceof TwoTower) {

@@ -1,0 +1,92 @@
+/**
+ * Grids that outgrow one machine: runs go onto a BullMQ queue in Redis, `recsys-lab worker --queue redis://...`
+ * processes on any number of machines take them one at a time and return their results, and the coordinator
+ * assembles the same table as a local grid. Jobs are keyed by the run's cache id, so a run is queued at most once;
+ * a worker killed mid-run loses its job's lock and BullMQ hands the job to another worker (stall detection).
+ *
+ * Workers load datasets from their own disks: a DatasetSpec names the dataset (and data folder), not its contents.
+ */
+import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { initBackend } from "../backend";
+import type { Dataset } from "../data/dataset";
+import { canonical, executeRun, loadDatasetSpec, type DatasetSpec, type RunResult, type RunSpec } from "./runs";
+
+export const QUEUE_NAME = "recsys-lab-runs";
+
+/** BullMQ's connection options from a redis:// URL. */
+export function connectionOf(url: string): ConnectionOptions {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`queue: '${url}' is not a URL; use redis://host:port`);
+  }
+  if (u.protocol !== "redis:") throw new Error(`queue: '${url}' is not a redis:// URL`);
+  return { host: u.hostname || "127.0.0.1", port: Number(u.port || 6379), ...(u.password ? { password: decodeURIComponent(u.password) } : {}), maxRetriesPerRequest: null };
+}
+
+export interface QueueTimings {
+  /** How long a worker's lock on a running job lasts (renewed while the event loop runs). Default 60 s. */
+  lockMs?: number;
+  /** How often workers look for stalled jobs (whose lock expired: a dead worker). Default 15 s. */
+  stalledIntervalMs?: number;
+}
+
+/** Put `jobs` on the queue and wait for all their results (already-finished jobs are taken as they are). */
+export async function runOnQueue(url: string, jobs: { id: string; spec: RunSpec }[], onResult: (r: RunResult) => void, pollMs = 250): Promise<void> {
+  const queue = new Queue(QUEUE_NAME, { connection: connectionOf(url) });
+  try {
+    await queue.addBulk(jobs.map((j) => ({ name: "run", data: { spec: j.spec }, opts: { jobId: j.id, attempts: 3, removeOnComplete: false, removeOnFail: false } })));
+    const pending = new Set(jobs.map((j) => j.id));
+    while (pending.size) {
+      for (const id of [...pending]) {
+        const job = await queue.getJob(id);
+        if (!job) throw new Error(`queue: job ${id} disappeared from ${url}`);
+        const state = await job.getState();
+        if (state === "completed") {
+          pending.delete(id);
+          onResult(job.returnvalue as RunResult);
+        } else if (state === "failed") {
+          throw new Error(`queue: run ${id} failed after ${job.attemptsMade} attempts: ${job.failedReason}`);
+        }
+      }
+      if (pending.size) await new Promise((r) => setTimeout(r, pollMs));
+    }
+  } finally {
+    await queue.close();
+  }
+}
+
+/**
+ * Serve the queue in this process until stopped: one run at a time (a run uses the whole core). Returns a handle
+ * whose close() stops taking jobs and waits for the current one.
+ */
+export async function startQueueWorker(url: string, timings: QueueTimings = {}, log: (line: string) => void = () => {}): Promise<{ close(): Promise<void> }> {
+  await initBackend({ verbose: false });
+  const datasets = new Map<string, Promise<Dataset>>();
+  const datasetOf = (spec: DatasetSpec) => {
+    const key = canonical(spec);
+    let d = datasets.get(key);
+    if (!d) datasets.set(key, (d = loadDatasetSpec(spec)));
+    return d;
+  };
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job: Job<{ spec: RunSpec }>) => {
+      const t0 = performance.now();
+      const result = await executeRun(job.data.spec, await datasetOf(job.data.spec.dataset), job.id!);
+      log(`run ${job.id} (${result.label}, seed ${result.seed}) done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return result;
+    },
+    {
+      connection: connectionOf(url),
+      concurrency: 1,
+      lockDuration: timings.lockMs ?? 60000,
+      stalledInterval: timings.stalledIntervalMs ?? 15000,
+      maxStalledCount: 3,
+    },
+  );
+  worker.on("failed", (job, err) => log(`run ${job?.id} failed: ${err.message}`));
+  await worker.waitUntilReady();
+  return { close: () => worker.close() };
+}
