@@ -5,6 +5,11 @@
  *
  * Two scoring paths are timed: the default (factors() -> one tf.matMul per block on the active backend) and
  * scoreAll through a tight Float32Array loop, the alternative the default was chosen against.
+ *
+ * Then NeuMF (default sizes, random weights) at MovieLens-100K size, 943 users x 1,682 items, ~100 masked training
+ * items per user: what full-ranking validation costs each epoch. Timed both ways in one run: NCF's scoreAll (the
+ * first MLP layer split into a user part and an item part, lib/models/ncf.ts) and the pair path it replaced
+ * (Model.scoreAll: the whole network once per (user, item) pair). Target: well under 0.5 s.
  * Run: node --import tsx bench/eval.ts
  */
 import * as os from "os";
@@ -12,6 +17,8 @@ import { initBackend } from "../lib/backend";
 import { Interactions } from "../lib/data/interactions";
 import { evaluateFullRanking } from "../lib/eval/full-ranking";
 import type { RankingReport } from "../lib/eval/report";
+import { Model } from "../lib/models/model";
+import { NeuMF } from "../lib/models/ncf";
 import type { Factors, Recommender } from "../lib/models/recommender";
 import { Rng } from "../lib/random";
 
@@ -84,6 +91,77 @@ function world(seed: number) {
   };
 }
 
+const ML100K = { users: 943, items: 1682, trainPerUser: 100 };
+
+/** Random train (masked) and one held-out item per user, in an index space of the given size. */
+function randomSplit(rng: Rng, numUsers: number, numItems: number, trainPerUser: number) {
+  const n = numUsers * trainPerUser;
+  const trainUsers = Int32Array.from({ length: n }, (_, r) => Math.floor(r / trainPerUser));
+  const trainItems = Int32Array.from({ length: n }, () => rng.int(numItems));
+  const testUsers = Int32Array.from({ length: numUsers }, (_, u) => u);
+  const testItems = Int32Array.from({ length: numUsers }, () => rng.int(numItems));
+  return {
+    train: new Interactions({ users: trainUsers, items: trainItems, numUsers, numItems }),
+    test: new Interactions({ users: testUsers, items: testItems, numUsers, numItems }),
+  };
+}
+
+/** The same model scored through the base class's scoreAll: the network once per (user, item) pair. */
+function pairPath(model: Model): Recommender {
+  return {
+    name: `${model.name} (pair path)`,
+    numUsers: model.numUsers,
+    numItems: model.numItems,
+    score: (users, items) => model.score(users, items),
+    scoreAll: (users) => Model.prototype.scoreAll.call(model, users),
+  };
+}
+
+/** NeuMF full-ranking evaluation at MovieLens-100K size, split scoring vs the pair path. */
+async function neumfMl100k(round: (x: number) => number) {
+  const { train, test } = randomSplit(new Rng(2), ML100K.users, ML100K.items, ML100K.trainPerUser);
+  const model = new NeuMF({ numUsers: ML100K.users, numItems: ML100K.items, seed: 1 });
+  try {
+    const split = await timedWithCpu(() => evaluateFullRanking(model, test, { train, k: K }));
+    const pairs = await timedWithCpu(() => evaluateFullRanking(pairPath(model), test, { train, k: K }));
+    const { factors, layers } = model.getConfig();
+    const metrics = (r: RankingReport) => Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, round(v)]));
+    return {
+      users: ML100K.users,
+      items: ML100K.items,
+      factors,
+      layers,
+      k: K,
+      splitFirstLayer: { seconds: round(split.median), secondsCold: round(split.cold), cpuSeconds: round(split.cpu) },
+      pairPath: { seconds: round(pairs.median), secondsCold: round(pairs.cold), cpuSeconds: round(pairs.cpu) },
+      speedup: round(pairs.median / split.median),
+      cpuSpeedup: round(pairs.cpu / split.cpu),
+      targetSeconds: 0.5,
+      sameMetrics: JSON.stringify(metrics(split.report)) === JSON.stringify(metrics(pairs.report)),
+      metrics: metrics(split.report),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * timed() plus the median CPU time of this process per run: on a shared machine the wall time moves with other
+ * people's load, the CPU time of a single-threaded backend much less.
+ */
+async function timedWithCpu(run: () => Promise<RankingReport>): Promise<{ cold: number; median: number; cpu: number; report: RankingReport }> {
+  const cpu: number[] = [];
+  const result = await timed(async () => {
+    const start = process.cpuUsage();
+    const report = await run();
+    const used = process.cpuUsage(start);
+    cpu.push((used.user + used.system) / 1e6);
+    return report;
+  });
+  const warm = cpu.slice(1).sort((a, b) => a - b); // the first run is the cold one
+  return { ...result, cpu: warm[Math.floor(warm.length / 2)]! };
+}
+
 async function timed(run: () => Promise<RankingReport>): Promise<{ cold: number; median: number; report: RankingReport }> {
   const first = await run();
   const times: number[] = [];
@@ -105,6 +183,7 @@ async function main(): Promise<void> {
   const loopRun = await timed(() => evaluateFullRanking(model, test, { train, k: K, scoring: "scoreAll" }));
   const r = factorsRun.report;
   const round = (x: number) => Math.round(x * 1000) / 1000;
+  const neumf = await neumfMl100k(round);
   const masked = NUM_USERS * NUM_ITEMS - r.perUser.numCandidates.reduce((a, b) => a + b, 0);
   process.stdout.write(
     JSON.stringify(
@@ -127,6 +206,7 @@ async function main(): Promise<void> {
         repeats: REPEATS,
         metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, round(v)])),
         usersEvaluated: r.usersEvaluated,
+        neumfMl100k: neumf,
       },
       null,
       2,

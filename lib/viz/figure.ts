@@ -8,9 +8,11 @@ export interface Trace {
   type?: string;
   name?: string;
   mode?: string;
-  x?: ArrayLike<number | string>;
-  y?: ArrayLike<number | string>;
-  text?: ArrayLike<string> | string;
+  /** null leaves a gap (a missing value). */
+  x?: ArrayLike<number | string | null>;
+  y?: ArrayLike<number | string | null>;
+  /** Per point, or per row of cells for a heatmap. */
+  text?: ArrayLike<string> | ArrayLike<ArrayLike<string>> | string;
   [key: string]: unknown;
 }
 
@@ -38,6 +40,36 @@ export interface ChartOptions {
 }
 
 const toArray = (a: ArrayLike<number | string>) => Array.from(a as ArrayLike<number | string>);
+
+/** Numbers for a trace, NaN and infinities as null: Plotly leaves a gap there, and JSON would write null anyway. */
+export function gaps(values: ArrayLike<number>): (number | null)[] {
+  return Array.from(values, (v) => (Number.isFinite(v) ? v : null));
+}
+
+/** Plotly's default colour sequence (D3 category10), set explicitly where several traces share one colour. */
+export const PALETTE: readonly string[] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+export const colourAt = (k: number): string => PALETTE[k % PALETTE.length]!;
+
+/** Throws unless `values` has `n` entries; the message names the builder and the field at fault. */
+export function checkLength(where: string, field: string, values: ArrayLike<unknown>, n: number): void {
+  if (values.length !== n) throw new Error(`${where}: ${field} has ${values.length} values but ${n} were expected`);
+}
+
+/**
+ * layoutFor with a second y axis on the right, overlaying the first: two quantities keep their own scales (a loss
+ * and a ranking metric, a metric and seconds) instead of one axis scaled by hand. The legend goes below the plot
+ * because the right side now carries an axis.
+ */
+export function twoAxisLayout(o: ChartOptions & { y2Title?: string }): Record<string, unknown> {
+  const base = layoutFor(o);
+  return {
+    ...base,
+    yaxis2: { title: o.y2Title ? { text: o.y2Title } : undefined, overlaying: "y", side: "right", showgrid: false, zeroline: false },
+    margin: { ...(base.margin as object), r: 70, b: 110 },
+    legend: { orientation: "h", x: 0, y: -0.2, yanchor: "top" },
+  };
+}
 
 export function layoutFor(o: ChartOptions): Record<string, unknown> {
   return {
@@ -67,7 +99,7 @@ export function lineChart(series: readonly Series[], options: ChartOptions = {})
 }
 
 /** Epoch axes: whole-number ticks when every series uses the default x (1..n) and n is small. */
-function withIntegerX(layout: Record<string, unknown>, series: readonly Series[]): Record<string, unknown> {
+export function withIntegerX(layout: Record<string, unknown>, series: readonly Pick<Series, "x" | "y">[]): Record<string, unknown> {
   const n = Math.max(...series.map((s) => s.y.length));
   if (series.some((s) => s.x) || n > 20) return layout;
   return { ...layout, xaxis: { ...(layout.xaxis as object), dtick: 1 } };

@@ -1,5 +1,15 @@
-export { lineChart, barChart, scatterChart, histogram, layoutFor } from "./figure";
+export { lineChart, barChart, scatterChart, histogram, layoutFor, twoAxisLayout, PALETTE } from "./figure";
 export type { Figure, Trace, Series, ChartOptions } from "./figure";
+export { learningCurves, batchSizeCurve } from "./training";
+export type { LearningRun, LearningCurveOptions, BatchSizePoints } from "./training";
+export { metricBars, ablationHeatmap } from "./comparison";
+export type { MetricBar, MetricBarOptions, AblationGrid } from "./comparison";
+export { embeddingMap } from "./embedding";
+export type { EmbeddingMapInput } from "./embedding";
+export { pca2 } from "./pca";
+export type { Pca2 } from "./pca";
+export { recallLatencyCurve } from "./retrieval";
+export type { RecallPoint, RecallCurveOptions } from "./retrieval";
 export { figureToHtml, saveHtml } from "./html";
 export { figureToPng, savePng, closeRenderer, findChromium } from "./png";
 export type { PngOptions } from "./png";
