@@ -26,7 +26,9 @@ export function loadFaiss(): { module: FaissModule | null; reason: string } {
   // batches of 20 took 25x longer (measured). libgomp reads this when the addon loads it; a value the user set wins.
   process.env.OMP_WAIT_POLICY ??= "PASSIVE";
   try {
-    cached = { module: require("faiss-node") as FaissModule, reason: "faiss-node loads" };
+    const module = require("faiss-node") as FaissModule;
+    const setters = faissParams(module) ? "with recsys-lab's nprobe/efSearch setters" : `without nprobe/efSearch setters: ${NO_SETTERS}`;
+    cached = { module, reason: `faiss-node loads, ${setters}` };
   } catch (err) {
     const msg = ((err as Error).message ?? String(err)).split("\n")[0]!;
     cached = {
