@@ -34,6 +34,12 @@
  * Search-time settings. faiss-node cannot set nprobe / efSearch; scripts/build-faiss-node.js compiles recsys-lab's
  * setters (scripts/faiss-params.cc) into the addon. Without them FAISS's defaults apply (nprobe 1, efSearch 16,
  * efConstruction 40) and the kit warns once.
+ *
+ * Measured on 100K x 64 clustered items (2 shared cores), recall@10 for queries held out from the items' clusters /
+ * drawn around other centres: faiss-ivf at its defaults (nlist 1265, nprobe 80) 1.000 / 0.956; at FAISS's nprobe 1,
+ * 0.40 / 0.28 even with exact top-ups. faiss-hnsw at its defaults (M 32, efConstruction 80, efSearch 64) 0.948 /
+ * 0.211 (efSearch 256: 0.958 / 0.374); at FAISS's efConstruction 40 / efSearch 16, 0.689 / 0.123. Graph search
+ * finds the top inner products of queries unlike the items poorly: prefer faiss-ivf or faiss-flat for those.
  */
 import * as fs from "fs";
 import * as os from "os";
