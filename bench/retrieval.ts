@@ -26,9 +26,9 @@ import { arg, flag } from "./args";
 const PLAN: Record<string, { build: (n: number) => Record<string, unknown>; widths: Record<string, unknown>[] }> = {
   exact: { build: () => ({}), widths: [{}] },
   "faiss-flat": { build: () => ({}), widths: [{}] },
-  "faiss-ivf": { build: (n) => ({ nlist: Math.max(16, Math.round(4 * Math.sqrt(n))) }), widths: [{ nprobe: 1 }, { nprobe: 8 }, { nprobe: 32 }, { nprobe: 128 }] },
+  "faiss-ivf": { build: () => ({}), widths: [{ nprobe: 1 }, { nprobe: 8 }, { nprobe: 32 }, { nprobe: 128 }] },
   "faiss-hnsw": { build: () => ({ M: 32 }), widths: [{ efSearch: 16 }, { efSearch: 64 }, { efSearch: 128 }, { efSearch: 256 }] },
-  hnswlib: { build: () => ({}), widths: [{ efSearch: 16 }, { efSearch: 64 }, { efSearch: 128 }, { efSearch: 256 }] },
+  hnswlib: { build: () => ({}), widths: [{ efSearch: 16 }, { efSearch: 32 }, { efSearch: 64 }, { efSearch: 128 }, { efSearch: 256 }] },
   pgvector: { build: () => ({}), widths: [{ efSearch: 40 }, { efSearch: 100 }, { efSearch: 200 }] },
 };
 
