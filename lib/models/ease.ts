@@ -15,7 +15,7 @@
  * ranking, test split, not a tuning run) NDCG@10 was 0.070 / 0.072 / 0.073 / 0.074 / 0.071 / 0.069 for lambda =
  * 50 / 100 / 250 / 500 / 1000 / 2000: flat over a decade, all above MostPopular's 0.044.
  *
- * The inverse is exact in float64 (spd-inverse.ts; ~0.7 s of CPU for ML-100K's 1682 items, ~6 s for ML-1M's 3706
+ * The inverse is exact in float64 (spd-inverse.ts; 0.7-1 s of CPU for ML-100K's 1682 items, ~6 s for ML-1M's 3706
  * on one core here), B is kept as float32, and `scoreAll` is one tf.matMul per block of users on the active
  * TensorFlow.js backend (X_u B with X_u dense 0/1), as lib/eval/scoring.ts does for factor models.
  * Memory: numItems^2 float32 for B on the host and again on the backend once scoreAll has run (55 MB each at

@@ -5,8 +5,10 @@
  * EASE needs P = (X^T X + lambda I)^{-1} for thousands of items (1682 for ML-100K, 3706 for ML-1M). An unblocked
  * version (one dot product per entry, the same three phases) took 14.8 s for 1682 x 1682 (~0.16 G multiply-adds/s:
  * each row is re-read from memory for every entry it meets). Blocks keep rows in cache and the tiles keep sums in
- * registers: measured in CPU time on one core here (the machine was shared, wall time up to 2x more), 1682 x 1682
- * takes 0.65 s with the SIMD kernel (1.7 s with the JavaScript one) and 3706 x 3706 takes 6.3 s.
+ * registers: measured in CPU time on one core here (the machine was shared: 0.65-1.0 s depending on the load, wall
+ * time up to 2x more), 1682 x 1682 takes 0.65 s with the SIMD kernel (1.7 s with the JavaScript one) and
+ * 3706 x 3706 takes 6.3 s. The in-block loops are short (< block size) and written inline: a call per entry cost
+ * as much as the arithmetic in iALS's 64 x 64 systems.
  *
  * With U = L^{-T} (upper triangular, stored with explicit zeros below its diagonal) and A = L L^T:
  *
@@ -26,7 +28,6 @@
  * heap (2 N^2 values: 220 MB at ML-1M's size), the kernel's own WebAssembly memory when SIMD is available.
  */
 import { createF64Kernel, type F64Kernel } from "./f64-kernel";
-import { dot } from "./linalg";
 
 export interface SpdInverseOptions {
   /** "auto" (default): WebAssembly SIMD when available, else JavaScript; or force one (tests compare the two). */
@@ -72,7 +73,9 @@ export function spdInverse(a: Float64Array, n: number, options: SpdInverseOption
         const inv = 1 / h[li + i]!;
         for (let j = J0; j < J0 + nb && j <= i; j++) {
           const uj = Uo + j * N;
-          h[uj + i] = ((i === j ? 1 : 0) + h[uj + i]! - dot(h, li + I0, h, uj + I0, i - I0)) * inv;
+          let s = (i === j ? 1 : 0) + h[uj + i]!;
+          for (let k = I0; k < i; k++) s -= h[li + k]! * h[uj + k]!;
+          h[uj + i] = s * inv;
         }
       }
     }
@@ -109,7 +112,8 @@ export function blockedCholesky(kernel: F64Kernel, off: number, N: number, nb: n
         const jEnd = J0 === I0 ? i : J0 + nb - 1;
         for (let j = J0; j <= jEnd; j++) {
           const rj = off + j * N;
-          const s = h[ri + j]! - dot(h, ri + J0, h, rj + J0, j - J0);
+          let s = h[ri + j]!;
+          for (let k = J0; k < j; k++) s -= h[ri + k]! * h[rj + k]!; // short (< nb): inline, no call
           if (j < i) {
             h[ri + j] = s / h[rj + j]!;
           } else {
