@@ -243,6 +243,12 @@ export class IALS implements Recommender {
     for (let r = 0; r + 1 < rows.indptr.length; r++) {
       const lo = rows.indptr[r]!;
       const hi = rows.indptr[r + 1]!;
+      if (hi === lo) {
+        // No interactions: the right-hand side is 0, so the minimiser is 0 (also when alpha0 = 0 and the L2 weight
+        // (0 + 0)^nu vanishes, which leaves the system singular).
+        target.fill(0, r * d, (r + 1) * d);
+        continue;
+      }
       const x = this.solver.solve(this.l2Weight(hi - lo, numOthers), other, rows.indices, lo, hi);
       target.set(x, r * d);
     }

@@ -146,6 +146,18 @@ test("iALS: fit reports the objective every sweep (non-increasing), is determini
   assert.ok(Math.abs(sd - 0.1 / 4) < 0.001, `init std ${sd}, expected 0.1 / sqrt(16) = 0.025`);
 });
 
+test("iALS: users and items without interactions get zero vectors, even with alpha0 = 0", async () => {
+  // User 2 and item 3 have no interactions in a 3 x 4 space.
+  const train = pairs(3, 4, [[0, 0], [0, 1], [1, 1], [1, 2]]);
+  for (const unobservedWeight of [0, 0.5]) {
+    const m = new IALS(train, { factors: 2, l2: 0.1, unobservedWeight, seed: 1 });
+    await m.fit({ iterations: 2 });
+    assert.deepEqual(Array.from(m.userFactors.subarray(4, 6)), [0, 0]);
+    assert.deepEqual(Array.from(m.itemFactors.subarray(6, 8)), [0, 0]);
+    assert.ok(Number.isFinite(m.objective().total));
+  }
+});
+
 test("iALS checks its options, with the fix in the message", () => {
   assert.throws(() => new IALS(TRAIN, { alpha: 40 } as never), /IALS: unknown option 'alpha'. Hu et al.'s confidence .* unobservedWeight = 1 \/ alpha/);
   assert.throws(() => new IALS(TRAIN, { factor: 8 } as never), /IALS: unknown option 'factor'. Valid: factors, iterations, l2/);
