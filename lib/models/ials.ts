@@ -23,8 +23,12 @@
  *
  * Defaults (Rendle et al.): factors start N(0, (0.1)^2 / d) ("init std 0.1/sqrt(d)"); nu = 1; 16 iterations ("a
  * reasonable initial choice"); lambda = 0.007 and alpha0 = 0.3 are their reference settings for MovieLens-1M (with
- * d = 192). Their advice for tuning: larger d needs more regularisation, and the best d is often far larger than
- * the usual 32-64 when lambda is tuned with it. Here d defaults to 64 to keep a sweep about a second on ML-100K.
+ * d = 192). Their tuning advice: measure the objective and validation metrics every iteration, and grow d well
+ * beyond the usual 32-64 while tuning the regularisation with it. Here d defaults to 64, about half a second of
+ * CPU per sweep on ML-100K (d = 128: ~4x that). On MovieLens-100K leave-one-out (full ranking, test split, not a
+ * tuning run) HR@10 / NDCG@10 were 0.151 / 0.077 with the defaults, 0.145 / 0.074 at d = 32, 0.151 / 0.078 at
+ * d = 128, 0.149 / 0.078 with alpha0 = 0.1, 0.137 / 0.069 with lambda = 0.02, and 0.152 / 0.079 after only 8
+ * sweeps: choose the sweeps on a validation split (MostPopular: 0.086 / 0.044).
  *
  * Speed: the per-user sums sum h_i h_i^T run in the float64 SIMD kernel of f64-kernel.ts (the items' factors are
  * gathered transposed, d x |I_u|, so the product is C -= T T^T on contiguous rows); float64 throughout.
