@@ -23,3 +23,12 @@ export { resolveTwoTowerOptions, DEFAULT_FEATURE_DIMS } from "./two-tower/option
 export type { TwoTowerOptions, TwoTowerConfig } from "./two-tower/options";
 export { towerInputs, availableFeatures, ageBucket, yearBucket, USER_FEATURES, ITEM_FEATURES, DEFAULT_FEATURES } from "./two-tower/inputs";
 export type { TowerInputs, TowerFeature, UserFeature, ItemFeature } from "./two-tower/inputs";
+export { ItemKNN, resolveItemKNNOptions } from "./itemknn";
+export type { ItemKNNOptions, ItemKNNConfig } from "./itemknn";
+export { EASE, resolveEASEOptions } from "./ease";
+export type { EASEOptions, EASEConfig } from "./ease";
+export { IALS, resolveIALSOptions } from "./ials";
+export type { IALSOptions, IALSConfig, IALSObjective, IALSIteration, IALSFitOptions } from "./ials";
+export { spdInverse } from "./spd-inverse";
+export type { SpdInverseOptions } from "./spd-inverse";
+export { choleskyInPlace, choleskySolveInPlace, spdSolveInPlace } from "./linalg";
