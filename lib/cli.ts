@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `recsys-lab` command: one subcommand per job, each printing one JSON object as its result on stdout. */
 import { UsageError, usage } from "./commands/args";
+import * as compare from "./commands/compare";
 import * as data from "./commands/data";
 import * as demo from "./commands/demo";
 import * as evaluate from "./commands/evaluate";
@@ -17,7 +18,7 @@ interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { demo, info, data, evaluate, train, index, recommend, serve, worker };
+const COMMANDS: Record<string, Command> = { compare, demo, info, data, evaluate, train, index, recommend, serve, worker };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

@@ -5,11 +5,13 @@
  * The synthetic world has its own seed (--data-seed, default 42: the canonical world) so that a run's --seed
  * (splits, sampling, initialisation) can vary across repeated runs while the data stays the same.
  */
+import * as path from "path";
 import { loadCsv } from "../data/csv";
 import type { Dataset } from "../data/dataset";
 import { loadDataset } from "../data/load";
 import { datasetNames } from "../data/registry";
 import type { SyntheticOptions } from "../data/synthetic";
+import type { DatasetSpec } from "../experiments/runs";
 import { type OptionSpec, type ParsedOptions, UsageError, getFlag, getNumber, getString } from "./args";
 
 const SYNTHETIC_FLAGS = ["data-seed", "users", "items", "per-user", "rank", "nonlinearity", "noise", "popularity"];
@@ -58,7 +60,17 @@ export async function loadDatasetFromOptions(o: ParsedOptions, command: string, 
     return loadCsv(file, { user, item, rating: getString(o, "rating-column"), timestamp: getString(o, "timestamp-column"), delimiter: getString(o, "delimiter") });
   }
   if (!datasetNames().includes(name)) throw new UsageError(`${command}: unknown dataset '${name}'. Valid: ${datasetNames().join(", ")}, csv`);
-  const synthetic: SyntheticOptions = {
+  const synthetic = syntheticOptions(o);
+  return loadDataset(name, {
+    dataDir: getString(o, "data-dir"),
+    download: !getFlag(o, "offline"),
+    mirror: getString(o, "mirror"),
+    ...(name === "synthetic" ? { synthetic } : {}),
+  });
+}
+
+function syntheticOptions(o: ParsedOptions): SyntheticOptions {
+  const options: SyntheticOptions = {
     seed: getNumber(o, "data-seed"),
     numUsers: getNumber(o, "users"),
     numItems: getNumber(o, "items"),
@@ -68,12 +80,32 @@ export async function loadDatasetFromOptions(o: ParsedOptions, command: string, 
     noise: getNumber(o, "noise"),
     popularity: getNumber(o, "popularity"),
   };
-  return loadDataset(name, {
-    dataDir: getString(o, "data-dir"),
-    download: !getFlag(o, "offline"),
-    mirror: getString(o, "mirror"),
-    ...(name === "synthetic" ? { synthetic } : {}),
-  });
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SyntheticOptions;
+}
+
+/**
+ * The options as a DatasetSpec (plain JSON: what worker processes and queued runs load), after checking them by
+ * loading the dataset here once (which downloads it unless --offline, so that workers never need to).
+ */
+export async function datasetSpecFromOptions(o: ParsedOptions, command: string, defaultDataset?: string): Promise<{ spec: DatasetSpec; dataset: Dataset }> {
+  const dataset = await loadDatasetFromOptions(o, command, defaultDataset);
+  const name = getString(o, "dataset") ?? defaultDataset!;
+  const dataDir = getString(o, "data-dir");
+  const spec: DatasetSpec =
+    name === "csv"
+      ? {
+          name,
+          csv: {
+            file: path.resolve(getString(o, "file")!),
+            user: getString(o, "user-column")!,
+            item: getString(o, "item-column")!,
+            ...(getString(o, "rating-column") ? { rating: getString(o, "rating-column") } : {}),
+            ...(getString(o, "timestamp-column") ? { timestamp: getString(o, "timestamp-column") } : {}),
+            ...(getString(o, "delimiter") ? { delimiter: getString(o, "delimiter") } : {}),
+          },
+        }
+      : { name, offline: true, ...(dataDir ? { dataDir: path.resolve(dataDir) } : {}), ...(name === "synthetic" ? { synthetic: syntheticOptions(o) } : {}) };
+  return { spec, dataset };
 }
 
 /**

@@ -8,11 +8,10 @@ import { initBackend } from "../backend";
 import { loadDataset } from "../data/load";
 import { sampledCandidates } from "../data/sampling";
 import { leaveOneOut } from "../data/splits";
-import type { SyntheticDataset } from "../data/synthetic";
 import { evaluateFullRanking } from "../eval/full-ranking";
 import { evaluateSampled } from "../eval/sampled";
 import { trainAndEvaluate } from "../experiments/train-and-evaluate";
-import { MostPopular } from "../models/baselines";
+import { GroundTruth, MostPopular } from "../models/baselines";
 import type { Recommender } from "../models/recommender";
 import { Rng } from "../random";
 import { type OptionSpec, getFlag, getNumber, parseArgs, printJson } from "./args";
@@ -24,18 +23,6 @@ export const options: OptionSpec[] = [
   { name: "seed", type: "integer", help: "seed of the run (default 0)" },
   { name: "quiet", type: "boolean", help: "no progress output" },
 ];
-
-/** The synthetic world's true preference as a Recommender: the ceiling any model can reach. */
-function oracle(world: SyntheticDataset): Recommender {
-  const { numUsers, numItems } = world.interactions;
-  return {
-    name: "ground truth",
-    numUsers,
-    numItems,
-    score: async (users, items) => world.truth.score(users, items),
-    scoreAll: async (users) => world.truth.scoreMatrix(users),
-  };
-}
 
 export async function run(argv: string[]): Promise<void> {
   const { options: o } = parseArgs(argv, options, "demo");
@@ -65,7 +52,7 @@ export async function run(argv: string[]): Promise<void> {
     row(run.model.name, full!.hr, full!.ndcg, sampled!.hr, { trainSeconds: r4(run.trainSeconds), examplesPerSecond: Math.round(run.examplesPerSecond) });
     run.model.dispose();
   }
-  await evaluate(oracle(world));
+  await evaluate(new GroundTruth(world));
   printJson({
     dataset: world.source,
     backend: backend.backend,

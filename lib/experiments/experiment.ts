@@ -34,6 +34,8 @@ export interface ExperimentOptions {
   /** Carve a validation split from train (early stopping and selection use it). Default false. */
   validation?: boolean;
   patience?: number;
+  /** Model-selection runs: metrics on the validation split, the test split never evaluated (needs validation). */
+  select?: boolean;
   /** Label of the model the others are tested against (paired over users). Default: the first model's. */
   reference?: string;
   /** Worker processes (1: in this process). Default 1. */
@@ -98,6 +100,7 @@ export function expandRuns(options: ExperimentOptions): RunSpec[] {
       sampledNegatives: options.sampledNegatives ?? 99,
       validation: options.validation ?? false,
       ...(options.patience !== undefined ? { patience: options.patience } : {}),
+      ...(options.select ? { select: true } : {}),
     })),
   );
 }
@@ -148,7 +151,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const runs = ids.map((id) => byId.get(id)!);
   const table = tidy(runs);
   const summary = summarizeRuns(runs);
-  const comparisons = compare(runs, options.reference ?? labelOf(options.models[0]!));
+  const comparisons = compareToReference(runs, options.reference ?? labelOf(options.models[0]!));
   progress.done(`${total} runs (${cached} from the cache) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return { runs, table, summary, comparisons, cached, seconds: (performance.now() - started) / 1000 };
 }
@@ -183,7 +186,7 @@ export function summarizeRuns(runs: readonly RunResult[]): SummaryRow[] {
  * Each model against the reference: paired t-tests over users of NDCG@k and HR@k, each user's value averaged over
  * the seeds both models ran (users evaluated by both).
  */
-export function compare(runs: readonly RunResult[], reference: string): ComparisonRow[] {
+export function compareToReference(runs: readonly RunResult[], reference: string): ComparisonRow[] {
   const labels = [...new Set(runs.map((r) => r.label))];
   if (!labels.includes(reference)) throw new Error(`compare: the reference '${reference}' is not among the models (${labels.join(", ")})`);
   const perUser = (label: string, metric: "ndcg" | "hr") => {

@@ -9,7 +9,11 @@ import { loadCsv } from "../data/csv";
 import type { Dataset } from "../data/dataset";
 import { loadDataset } from "../data/load";
 import type { SyntheticOptions } from "../data/synthetic";
-import { MostPopular, RandomRecommender } from "../models/baselines";
+import { GroundTruth, MostPopular, RandomRecommender } from "../models/baselines";
+import { EASE } from "../models/ease";
+import { IALS } from "../models/ials";
+import { ItemKNN } from "../models/itemknn";
+import { evaluateFullRanking } from "../eval/full-ranking";
 import type { Recommender } from "../models/recommender";
 import type { LossName } from "../nn/losses";
 import type { OptimizerOptions } from "../nn/optimizers";
@@ -26,8 +30,8 @@ export interface DatasetSpec {
   csv?: { file: string; user: string; item: string; rating?: string; timestamp?: string; delimiter?: string };
 }
 
-/** Models that are built from the training data and not trained by fit. */
-export const BASELINE_NAMES = ["pop", "random"] as const;
+/** Models that are built from the training data (closed forms, neighbourhoods, ALS sweeps), not trained by fit. */
+export const BASELINE_NAMES = ["pop", "random", "itemknn", "ease", "ials", "truth"] as const;
 
 /** A model configuration: a kit model by name with options and training settings, shown under `label`. */
 export interface ModelConfig {
@@ -51,6 +55,11 @@ export interface RunSpec {
   validation: boolean;
   /** Early-stopping patience on validation NDCG@k (needs validation). */
   patience?: number;
+  /**
+   * A model-selection run (hyper-parameter search): its metrics are the validation split's and the test split is
+   * never evaluated. Needs validation.
+   */
+  select?: boolean;
 }
 
 export interface RunResult {
@@ -61,7 +70,10 @@ export interface RunResult {
   /** The configuration as canonical JSON (options and training settings). */
   configuration: string;
   seed: number;
-  /** Test metrics: "hr", "ndcg", "recall", "mrr", "auc", "coverage" (full ranking), "sampled hr", "sampled ndcg". */
+  /**
+   * Test metrics: "hr", "ndcg", "recall", "mrr", "auc", "coverage" (full ranking), "sampled hr", "sampled ndcg";
+   * for a selection run (spec.select), the validation split's "hr", "ndcg", "recall", "mrr", "auc" instead.
+   */
   metrics: Record<string, number>;
   /** Validation metrics of the last (or best) epoch, when a validation split was carved. */
   validation?: Record<string, number>;
@@ -108,12 +120,30 @@ export function labelOf(config: ModelConfig): string {
   return config.label ?? config.model;
 }
 
-type BaselineBuilder = (train: import("../data/interactions").Interactions, options: Record<string, unknown>, seed: number) => Recommender;
+/** Builds a baseline from the training split; the time it takes is the run's training time. */
+export type BaselineBuilder = (
+  train: import("../data/interactions").Interactions,
+  options: Record<string, unknown>,
+  seed: number,
+  dataset: Dataset,
+) => Recommender | Promise<Recommender>;
 
 /** Baselines by name: built from the training split (no fit). */
 const BASELINES: Record<string, BaselineBuilder> = {
   pop: (train) => new MostPopular(train),
   random: (train, _o, seed) => new RandomRecommender({ numUsers: train.numUsers, numItems: train.numItems, seed }),
+  itemknn: (train, options) => new ItemKNN(train, options),
+  ease: (train, options) => new EASE(train, options),
+  ials: async (train, options, seed) => {
+    const model = new IALS(train, { seed, ...options });
+    await model.fit();
+    return model;
+  },
+  // A synthetic world's ground truth: the ceiling of its table.
+  truth: (_train, _o, _s, dataset) => {
+    if (!("truth" in dataset)) throw new Error(`model 'truth' is the ground truth of a synthetic world; ${dataset.name} has none`);
+    return new GroundTruth(dataset as import("../data/synthetic").SyntheticDataset);
+  },
 };
 
 /** Every model name a configuration may use. */
@@ -142,12 +172,22 @@ export async function executeRun(spec: RunSpec, dataset: Dataset, id: string): P
     epochs: 0,
     batchSize: 0,
   };
+  if (spec.select && !spec.validation) throw new Error("a selection run (select: true) needs validation: true: it reads the validation split only");
   const baseline = BASELINES[config.model];
   if (baseline) {
     const split = runSplit(runData(dataset, "bce"), record);
-    const model = baseline(split.train, config.options ?? {}, spec.seed);
-    const test = await evaluateRun(model, split, record);
-    return { ...base, ...resultMetrics(test), history: [], trainSeconds: 0, examplesPerSecond: 0, epochs: 0, seconds: (performance.now() - started) / 1000 };
+    const t0 = performance.now();
+    const model = await baseline(split.train, config.options ?? {}, spec.seed, dataset);
+    const trainSeconds = (performance.now() - t0) / 1000;
+    try {
+      const validation = split.validation ? await evaluateFullRanking(model, split.validation, { train: split.train, k: spec.k }) : undefined;
+      const validationMetrics = validation ? plainMetrics({ ...validation.metrics }) : undefined;
+      const evaluated = spec.select ? { metrics: validationMetrics!, perUser: { users: [], hr: [], ndcg: [] } } : resultMetrics(await evaluateRun(model, split, record));
+      const examples = split.train.length;
+      return { ...base, ...evaluated, ...(validationMetrics ? { validation: validationMetrics } : {}), history: [], trainSeconds, examplesPerSecond: examples / Math.max(trainSeconds, 1e-9), epochs: 0, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      (model as { dispose?: () => void }).dispose?.();
+    }
   }
   if (!(MODEL_NAMES as readonly string[]).includes(config.model)) {
     throw new Error(`unknown model '${config.model}'. Valid: ${configModelNames().join(", ")}`);
@@ -167,14 +207,16 @@ export async function executeRun(spec: RunSpec, dataset: Dataset, id: string): P
     validation: spec.validation,
     patience: spec.patience,
     progress: false,
+    test: !spec.select,
   });
   try {
     const last = r.history.epochs[r.history.epochs.length - 1];
     const best = r.history.best ? r.history.epochs[r.history.best.epoch - 1] : last;
+    const validation = best?.validation ? plainMetrics(best.validation) : undefined;
     return {
       ...base,
-      ...resultMetrics(r.test),
-      ...(best?.validation ? { validation: best.validation } : {}),
+      ...(spec.select ? { metrics: validation!, perUser: { users: [], hr: [], ndcg: [] } } : resultMetrics(r.test)),
+      ...(validation ? { validation } : {}),
       history: r.history.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, ...(e.validation ? { validation: e.validation } : {}) })),
       trainSeconds: r.trainSeconds,
       examplesPerSecond: r.examplesPerSecond,
@@ -184,6 +226,11 @@ export async function executeRun(spec: RunSpec, dataset: Dataset, id: string): P
   } finally {
     r.model.dispose();
   }
+}
+
+/** Validation metrics under the names of test metrics: "ndcg@10" -> "ndcg". */
+function plainMetrics(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k.replace(/@\d+$/, ""), v]));
 }
 
 function resultMetrics(test: import("./train-and-evaluate").TestMetrics): Pick<RunResult, "metrics" | "perUser"> {

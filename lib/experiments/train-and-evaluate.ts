@@ -111,6 +111,11 @@ export interface TrainRunOptions<M extends TrainableRecommender = Model> {
   testEveryEpoch?: boolean;
   /** Live progress (see fit). Default true. */
   progress?: boolean | Progress;
+  /**
+   * Evaluate the test split at the end. Default true; false for model selection (hyper-parameter search reads
+   * validation only, so its candidates never see the test set; `test` is then empty).
+   */
+  test?: boolean;
 }
 
 /** Final test metrics: full ranking (default protocol) and sampled (paper reproduction); or ratings for "mse". */
@@ -252,7 +257,7 @@ export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: 
 
   const trainSeconds = history.epochs.reduce((s, e) => s + e.trainSeconds, 0);
   const examples = history.epochs.reduce((s, e) => s + e.examples, 0);
-  const result = await evaluateRun(model, split, record);
+  const result: TestMetrics = options.test === false ? { usersEvaluated: 0 } : await evaluateRun(model, split, record);
   return { model, split, history, test: result, trainSeconds, examplesPerSecond: examples / trainSeconds, record };
 }
 

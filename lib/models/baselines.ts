@@ -3,6 +3,7 @@
  * A learned model that does not beat MostPopular under full ranking has not learned much.
  */
 import type { Interactions } from "../data/interactions";
+import type { SyntheticDataset, SyntheticTruth } from "../data/synthetic";
 import { Rng, toRng } from "../random";
 import type { Recommender } from "./recommender";
 
@@ -116,5 +117,32 @@ function checkPairs(model: Recommender, users: Int32Array, items: Int32Array): v
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     if (!(it >= 0 && it < model.numItems)) throw new Error(`${model.name}.score: item index ${it} (position ${i}) is outside [0, ${model.numItems})`);
+  }
+}
+
+/**
+ * A synthetic world's true preference as a Recommender: the ranking no model can beat in expectation (the world's
+ * ceiling), for tables beside the learned models.
+ */
+export class GroundTruth implements Recommender {
+  readonly name = "ground truth";
+  readonly numUsers: number;
+  readonly numItems: number;
+  private readonly truth: SyntheticTruth;
+
+  constructor(world: Pick<SyntheticDataset, "truth" | "interactions">) {
+    this.numUsers = world.interactions.numUsers;
+    this.numItems = world.interactions.numItems;
+    this.truth = world.truth;
+  }
+
+  async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
+    checkPairs(this, users, items);
+    return this.truth.score(users, items);
+  }
+
+  async scoreAll(users: Int32Array): Promise<Float32Array> {
+    checkUsers(this, users);
+    return this.truth.scoreMatrix(users);
   }
 }

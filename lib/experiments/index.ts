@@ -1,0 +1,16 @@
+export { MODEL_NAMES, createModel, trainAndEvaluate } from "./train-and-evaluate";
+export type { ModelName, ModelOptions, TrainRunOptions, TrainRunResult } from "./train-and-evaluate";
+export { runExperiment, expandRuns, tidy, summarizeRuns, compareToReference } from "./experiment";
+export type { ExperimentOptions, ExperimentResult, TidyRow, SummaryRow, ComparisonRow } from "./experiment";
+export { registerBaseline, BASELINE_NAMES, configModelNames } from "./runs";
+export type { DatasetSpec, ModelConfig, RunSpec, RunResult, BaselineBuilder } from "./runs";
+export { gridConfigs, randomConfigs, withParameters, parseParameter, TRAINING_PARAMETERS } from "./grid";
+export type { ParameterSpace, Range } from "./grid";
+export { searchHyperparameters } from "./search";
+export type { HyperparameterSearchOptions, HyperparameterSearchResult, Trial } from "./search";
+export { summarize, pairedTest, studentTCdf, studentTQuantile } from "./stats";
+export type { Summary, PairedTest } from "./stats";
+export { resultsFrame, summaryFrame, comparisonsFrame, writeTables } from "./tables";
+export { experimentBars, experimentCurves, saveExperimentPlots } from "./plots";
+export { summaryTable } from "./summary-table";
+export { presetConfig, tuningSpace, COMPARE_MODELS } from "./presets";
