@@ -175,6 +175,10 @@ export class PgVectorIndex implements VectorIndex {
     if (this.isExact) return out;
     // Queries the HNSW scan left short although more items qualify (or may: an excluded id need not be present).
     const short = all.filter((q) => filled[q]! < Math.min(k, this.count));
+    for (const q of short) {
+      out.ids.fill(-1, q * k, (q + 1) * k);
+      out.scores.fill(NaN, q * k, (q + 1) * k);
+    }
     if (short.length) await this.searchRows(queries, k, options, short, true, out);
     return out;
   }
@@ -346,15 +350,22 @@ async function readArchive(where: string, dir: string): Promise<Buffer> {
   }
 }
 
-/** CREATE EXTENSION vector when missing; returns whether pgvector can keep scanning a filtered HNSW search (>= 0.8). */
+/**
+ * CREATE EXTENSION vector when it is missing (only then: a server user may use pgvector without being allowed to
+ * create extensions); returns whether pgvector can keep scanning a filtered HNSW search (>= 0.8).
+ */
 async function prepareExtension(db: Database, sql: Statements): Promise<boolean> {
-  try {
-    await db.session((s) => s.exec(sql.extension));
-  } catch (err) {
-    throw new Error(`pgvector: CREATE EXTENSION vector failed in ${db.where} (${(err as Error).message}); install pgvector on the server (https://github.com/pgvector/pgvector) and create the extension as a user allowed to`);
+  const version = async () => (await db.session((s) => s.query<{ version: string }>(sql.extensionVersion)))[0]?.version;
+  let found = await version();
+  if (found === undefined) {
+    try {
+      await db.session((s) => s.exec(sql.extension));
+    } catch (err) {
+      throw new Error(`pgvector: CREATE EXTENSION vector failed in ${db.where} (${(err as Error).message}); install pgvector on the server (https://github.com/pgvector/pgvector) and create the extension as a user allowed to`);
+    }
+    found = (await version()) ?? "0";
   }
-  const [row] = await db.session((s) => s.query<{ version: string }>(sql.extensionVersion));
-  const [major = 0, minor = 0] = (row?.version ?? "0").split(".").map(Number);
+  const [major = 0, minor = 0] = found.split(".").map(Number);
   return major > 0 || minor >= 8;
 }
 
