@@ -5,7 +5,7 @@
  * kind available here and several search widths. Prints one JSON object; progress on stderr.
  *
  *   node --import tsx bench/retrieval.ts [--sizes 10000,100000,1000000] [--queries 1000] [--kinds exact,faiss-flat,...]
- *                                        [--max-seconds 600] [--no-movielens]
+ *                                        [--max-seconds 600] [--no-movielens]   (--sizes none: MovieLens only)
  *
  * Search widths are changed by saving the index and reopening it with the new setting (loadIndex overrides): the
  * one way that works for every kind. Builds that would take
@@ -77,7 +77,10 @@ async function measure(kind: string, ids: Int32Array, items: Float32Array, queri
   await index.add(ids, items);
   await index.search(queries.subarray(0, dim), k); // finishes lazy builds (training, graphs)
   const buildSeconds = (performance.now() - t0) / 1000;
-  const memoryMB = Math.round((rss() - before) / 2 ** 20);
+  // Growth of resident memory over the build: a rough figure (the collector may return memory meanwhile), so
+  // clamped at 0; the raw vectors alone take rawMB.
+  const rssGrowthMB = Math.max(0, Math.round((rss() - before) / 2 ** 20));
+  const rawMB = Math.round((items.byteLength / 2 ** 20) * 10) / 10;
   const rows: Record<string, unknown>[] = [];
   const dir = path.join(work, kind);
   if (plan.widths.length > 1) await index.save(dir);
@@ -91,13 +94,13 @@ async function measure(kind: string, ids: Int32Array, items: Float32Array, queri
     if (idx !== index) await idx.close();
   }
   await index.close();
-  return { kind, exact: index.isExact, settings: plan.build(ids.length), buildSeconds: Math.round(buildSeconds * 100) / 100, memoryMB, searches: rows };
+  return { kind, exact: index.isExact, settings: plan.build(ids.length), buildSeconds: Math.round(buildSeconds * 100) / 100, rssGrowthMB, rawMB, searches: rows };
 }
 
 async function main() {
   const info = await initBackend();
   const log = (s: string) => process.stderr.write(s + "\n");
-  const sizes = arg("sizes", "10000,100000,1000000").split(",").map(Number);
+  const sizes = arg("sizes", "10000,100000,1000000").split(",").filter((s) => s !== "none").map(Number); // --sizes none: MovieLens only
   const numQueries = Number(arg("queries", "1000"));
   const maxSeconds = Number(arg("max-seconds", "600"));
   const available = describeIndexKinds().filter((k) => k.status === "available").map((k) => k.kind);

@@ -1,16 +1,21 @@
 /**
- * The built-in exact index: every item scored by one matrix product per block of queries (the active TensorFlow.js
- * backend's matMul, as full-ranking evaluation does) and the top k + |excluded| selected on the backend (TopK), so
- * only those come back to the host, where excluded ids are dropped. Exact maximum inner product search.
+ * The built-in exact index: exact maximum inner product search as a blocked matrix product. A block of queries is
+ * multiplied by one chunk of items at a time on the active TensorFlow.js backend (its matMul, as full-ranking
+ * evaluation uses), and each chunk's scores are read back and offered to a bounded top-(k + |excluded|) heap per
+ * query on typed arrays (RowTopK); excluded ids are dropped at the end. Blocking both ways keeps every product
+ * large enough to run at the GEMM's speed and its scores small (a few MB), at any number of items.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { checkAdd, checkSearch, emptyResult, type IndexManifest, type SearchOptions, type SearchResult, type VectorIndex } from "./vector-index";
 import { readManifest, writeIndexFolder } from "./files";
+import { RowTopK } from "./top-k";
 
-/** Scores per product block (about 16 MB of float32). */
-const SCORES_PER_BLOCK = 1 << 22;
+/** Items per product: the columns of one chunk of the transposed item matrix. */
+const ITEMS_PER_CHUNK = 8192;
+/** Queries per product: the rows of one block (scores per product: 256 x 8192 floats, 8 MB). */
+const QUERIES_PER_BLOCK = 256;
 
 export class ExactIndex implements VectorIndex {
   readonly kind = "exact";
@@ -19,8 +24,8 @@ export class ExactIndex implements VectorIndex {
   private vectors = new Float32Array(0);
   private count = 0;
   private position = new Map<number, number>();
-  /** The transposed item matrix on the backend, rebuilt after a change. */
-  private itemsT: tf.Tensor2D | null = null;
+  /** The transposed item matrix on the backend in chunks of ITEMS_PER_CHUNK columns, rebuilt after a change. */
+  private chunksT: tf.Tensor2D[] | null = null;
 
   constructor(readonly dim: number) {
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`ExactIndex: dim must be a positive integer, got ${dim}`);
@@ -72,33 +77,57 @@ export class ExactIndex implements VectorIndex {
     const n = checkSearch("ExactIndex.search", this.dim, queries, k, options);
     const out = emptyResult(n, k);
     if (!this.count || !n) return out;
-    this.itemsT ??= tf.keep(tf.tidy(() => tf.transpose(tf.tensor2d(this.vectors.subarray(0, this.count * this.dim), [this.count, this.dim]))));
-    const rowsPerBlock = Math.max(1, Math.floor(SCORES_PER_BLOCK / this.count));
-    for (let start = 0; start < n; start += rowsPerBlock) {
-      const rows = Math.min(rowsPerBlock, n - start);
-      // Excluded items can push at most their own number out of the top: take that many more, then drop them.
+    const chunks = this.itemChunks();
+    for (let start = 0; start < n; start += QUERIES_PER_BLOCK) {
+      const rows = Math.min(QUERIES_PER_BLOCK, n - start);
+      // Excluded items can push at most their own number out of the top: keep that many more, then drop them.
       let extra = 0;
       for (let r = 0; r < rows; r++) extra = Math.max(extra, options.exclude?.[start + r]?.length ?? 0);
       const depth = Math.min(this.count, k + extra);
-      // The selection runs on the backend (TopK): only [rows x depth] comes back instead of every score.
-      const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(queries.subarray(start * this.dim, (start + rows) * this.dim), [rows, this.dim]), this.itemsT!), depth));
-      const positions = (await indices.data()) as Int32Array;
-      const scores = (await values.data()) as Float32Array;
-      tf.dispose([values, indices]);
+      const top = new RowTopK(rows, depth);
+      const block = tf.tensor2d(queries.subarray(start * this.dim, (start + rows) * this.dim), [rows, this.dim]);
+      try {
+        for (let c = 0, first = 0; c < chunks.length; first += chunks[c]!.shape[1], c++) {
+          const width = chunks[c]!.shape[1];
+          const product = tf.matMul(block, chunks[c]!);
+          const scores = (await product.data()) as Float32Array;
+          product.dispose();
+          for (let r = 0; r < rows; r++) top.offer(r, scores, r * width, width, first);
+        }
+      } finally {
+        block.dispose();
+      }
+      const scores = new Float32Array(depth);
+      const positions = new Int32Array(depth);
       for (let r = 0; r < rows; r++) {
         const q = start + r;
         const excluded = options.exclude?.[q];
         const skip = excluded && excluded.length ? new Set(Array.from(excluded)) : null;
-        for (let j = 0, w = 0; j < depth && w < k; j++) {
-          const id = this.ids[positions[r * depth + j]!]!;
+        const kept = top.sorted(r, scores, positions);
+        for (let j = 0, w = 0; j < kept && w < k; j++) {
+          const id = this.ids[positions[j]!]!;
           if (skip && skip.has(id)) continue;
           out.ids[q * k + w] = id;
-          out.scores[q * k + w] = scores[r * depth + j]!;
+          out.scores[q * k + w] = scores[j]!;
           w++;
         }
       }
     }
     return out;
+  }
+
+  /** The item matrix on the backend, transposed, in chunks of ITEMS_PER_CHUNK items (built once per change). */
+  private itemChunks(): tf.Tensor2D[] {
+    if (!this.chunksT) {
+      const chunks: tf.Tensor2D[] = [];
+      for (let first = 0; first < this.count; first += ITEMS_PER_CHUNK) {
+        const width = Math.min(ITEMS_PER_CHUNK, this.count - first);
+        const rows = this.vectors.subarray(first * this.dim, (first + width) * this.dim);
+        chunks.push(tf.keep(tf.tidy(() => tf.transpose(tf.tensor2d(rows, [width, this.dim])))));
+      }
+      this.chunksT = chunks;
+    }
+    return this.chunksT;
   }
 
   /** Host copies of the items held: ids and vectors [size x dim], in insertion order (after removals compacted). */
@@ -129,8 +158,8 @@ export class ExactIndex implements VectorIndex {
   }
 
   private invalidate(): void {
-    this.itemsT?.dispose();
-    this.itemsT = null;
+    if (this.chunksT) tf.dispose(this.chunksT);
+    this.chunksT = null;
   }
 }
 

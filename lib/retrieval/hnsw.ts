@@ -206,6 +206,7 @@ export class HnswlibIndex implements VectorIndex {
     const graph = this.open("HnswlibIndex.save");
     const manifest: IndexManifest = { format: "recsys-lab-index", version: 1, kind: this.kind, dim: this.dim, size: this.size(), settings: { ...this.settings } };
     // hnswlib writes only to a path: into a scratch folder beside the target, then through writeIndexFolder's swap.
+    await fs.promises.mkdir(path.dirname(path.resolve(dir)), { recursive: true });
     const scratch = await fs.promises.mkdtemp(`${path.resolve(dir)}.hnswlib-`);
     try {
       await graph.writeIndex(path.join(scratch, GRAPH_FILE));

@@ -124,9 +124,11 @@ export async function indexContract(make: (dim: number) => Promise<VectorIndex>,
     for (const id of after.ids) assert.ok(!gone.has(id), `${index.kind}: removed id ${id} came back`);
     await assert.rejects(index.remove([unique[0]!]), /not in the index/);
 
-    // Save and reopen: the same results.
-    await index.save(dir);
-    const again = await loadIndex(dir, options.overrides ?? {});
+    // Save (into a folder whose parent does not exist yet, then over it) and reopen: the same results.
+    const saved = path.join(dir, "nested", "index");
+    await index.save(saved);
+    await index.save(saved);
+    const again = await loadIndex(saved, options.overrides ?? {});
     assert.equal(again.kind, index.kind);
     assert.equal(again.size(), index.size());
     const reopened = await again.search(queries, k);

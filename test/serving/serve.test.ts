@@ -125,3 +125,32 @@ test("train --save, index build, recommend and serve from the command line (synt
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const ML100K = path.join(ROOT, "..", "shared", "datasets", "ml-100k");
+
+test(
+  "MovieLens-100K from the command line: train MF, index build with hnswlib and with exact, recommend",
+  { skip: !fs.existsSync(path.join(ML100K, "u.data")) && "needs ../shared/datasets/ml-100k (MovieLens cannot be redistributed)" },
+  () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "serving-ml-"));
+    try {
+      const data = ["--dataset", "ml-100k", "--data-dir", ML100K, "--offline"];
+      const t = cli("train", ...data, "--model", "mf", "--epochs", "2", "--save", path.join(dir, "model"), "--quiet");
+      assert.equal(t.status, 0, t.stderr);
+      for (const kind of ["exact", "hnswlib"]) {
+        const b = cli("index", "build", "--model-dir", path.join(dir, "model"), "--index", kind, "--out", path.join(dir, kind), "--data-dir", ML100K);
+        assert.equal(b.status, 0, b.stderr);
+        const built = JSON.parse(b.stdout);
+        assert.equal(built.index.items, 1682);
+        assert.ok(built.recallAt10VsExact >= (kind === "exact" ? 1 : 0.9), `${kind}: recall ${built.recallAt10VsExact}`);
+        const r = cli("recommend", "--model-dir", path.join(dir, "model"), "--index", path.join(dir, kind), "--user", "196", "--k", "5");
+        assert.equal(r.status, 0, r.stderr);
+        const rec = JSON.parse(r.stdout);
+        assert.equal(rec.items.length, 5);
+        assert.match(rec.items[0].title, /\(\d{4}\)$/);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
