@@ -33,6 +33,7 @@ export const options: OptionSpec[] = [
   { name: "queue", help: "put the runs on a BullMQ queue at this Redis URL (redis://host:port) for 'recsys-lab worker' processes" },
   { name: "tune", type: "boolean", help: "tune every model first: random search on the validation split (never test), then compare the selected settings" },
   { name: "budget", type: "integer", help: "--tune: configurations tried per model (default 8)" },
+  { name: "validation", type: "boolean", help: "carve a validation split from train (each user's latest) and validate every epoch: learning curves with validation NDCG@k" },
   { name: "out", help: "folder for tables, plots and the run cache (default results/compare-<dataset>)" },
   { name: "no-plots", type: "boolean", help: "write no plots" },
   { name: "json", type: "boolean", help: "print the summary as JSON instead of a table" },
@@ -84,6 +85,7 @@ export async function run(argv: string[]): Promise<void> {
   const out = path.resolve(getString(o, "out") ?? path.join("results", `compare-${dataset.name}`));
   const cacheDir = path.join(out, "cache");
   const common = { dataset: spec, k, workers, queue: getString(o, "queue"), cacheDir, progress: !quiet };
+  const validation = getFlag(o, "validation");
   const started = performance.now();
   const tuned: Record<string, { options: Record<string, unknown>; training: Record<string, unknown>; validation: number; trials: number }> = {};
   if (getFlag(o, "tune")) {
@@ -105,7 +107,7 @@ export async function run(argv: string[]): Promise<void> {
     }
   }
   log(`comparing ${models.length} models x ${seeds.length} seeds on ${dataset.name} (${workers > 1 && !common.queue ? `${workers} workers` : common.queue ? `queue ${common.queue}` : "1 process"}) ...`);
-  const result = await runExperiment({ ...common, models, seeds, reference: models[referenceIndex]!.label });
+  const result = await runExperiment({ ...common, models, seeds, validation, reference: models[referenceIndex]!.label });
   const seconds = (performance.now() - started) / 1000;
 
   const metrics = METRICS[protocol].map(([m, title]) => [m, title.replace("@k", `@${k}`)] as const);

@@ -25,13 +25,16 @@ export function experimentCurves(result: Pick<ExperimentResult, "runs">, k = 10)
   if (!runs.length) return null;
   const metric = `ndcg@${k}`;
   const withValidation = runs.some((r) => r.history.some((h) => h.validation?.[metric] !== undefined));
+  // Losses of different kinds (BCE near 0.3, an in-batch softmax near 6) share the axis readably on a log scale.
+  const starts = runs.map((r) => r.history[0]!.trainLoss).filter((x) => x > 0);
+  const logY = starts.length > 1 && Math.max(...starts) / Math.min(...starts) > 4;
   return learningCurves(
     runs.map((r) => ({
       name: r.label,
       trainLoss: r.history.map((h) => h.trainLoss),
       ...(withValidation ? { validation: r.history.map((h) => h.validation?.[metric] ?? NaN) } : {}),
     })),
-    { title: `learning curves (seed ${seed})`, xTitle: "epoch", metricName: `validation NDCG@${k}` },
+    { title: `learning curves (seed ${seed}${logY ? "; loss on a log scale" : ""})`, xTitle: "epoch", metricName: `validation NDCG@${k}`, logY },
   );
 }
 
