@@ -25,9 +25,9 @@ test("learning curves: the first seed's trained runs, validation on the second a
   const fig = experimentCurves({ runs })!;
   const names = fig.data.map((t) => t.name);
   assert.deepEqual(names, ["MF: train loss", "MF: validation NDCG@10", "Two-Tower: train loss", "Two-Tower: validation NDCG@10"]);
-  assert.equal((fig.layout.yaxis as { type?: string }).type, "log", "BCE and softmax losses differ 12x: log scale");
+  assert.equal((fig.layout!.yaxis as { type?: string }).type, "log", "BCE and softmax losses differ 12x: log scale");
   const same = experimentCurves({ runs: [run("MF", 0, [0.5, 0.4]), run("NeuMF", 0, [0.45, 0.3])] })!;
-  assert.equal((same.layout.yaxis as { type?: string }).type, undefined, "losses of one kind: linear scale");
+  assert.equal((same.layout!.yaxis as { type?: string }).type, undefined, "losses of one kind: linear scale");
   assert.equal(same.data.length, 2, "no validation traces without a validation split");
   assert.equal(experimentCurves({ runs: [run("pop", 0, [])] }), null, "nothing trained, no figure");
 });
