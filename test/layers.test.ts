@@ -15,7 +15,7 @@ const RANK: Record<string, number> = {
   data: 1, nn: 1, viz: 1,
   models: 2,
   eval: 3, train: 3.5,
-  retrieval: 4, serving: 5, experiments: 6,
+  retrieval: 4, serving: 5, experiments: 6, teaching: 6.5,
   commands: 7, cli: 8, index: 8,
 };
 
