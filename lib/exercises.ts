@@ -22,13 +22,20 @@ export interface ExerciseResult {
   problems: string[];
 }
 
-/** Check an exercise's requirements; print the verdict and record it (see the module comment). */
-export function checkExercise(id: string, requirements: readonly Requirement[], options: { hint?: string; success?: string } = {}): ExerciseResult {
-  if (!requirements.length) throw new Error(`checkExercise('${id}'): no requirements to check`);
-  const problems = requirements.filter(([holds]) => !holds).map(([, message]) => message);
-  const passed = problems.length === 0;
+/**
+ * Check an exercise's requirements; print the verdict and record it (see the module comment). Returns nothing, so
+ * that a notebook cell ending with the check shows only the verdict (`exerciseResult` computes without printing).
+ */
+export function checkExercise(id: string, requirements: readonly Requirement[], options: { hint?: string; success?: string } = {}): void {
+  const { passed, problems } = exerciseResult(id, requirements);
   if (passed) console.log(`✓ ${id}: correct.${options.success ? ` ${options.success}` : ""}`);
   else console.log([`✗ ${id}: not yet.`, ...problems.map((p) => `  - ${p}`), ...(options.hint ? [`  hint: ${options.hint}`] : [])].join("\n"));
   record(`exercise:${id}`, { passed, problems });
-  return { id, passed, problems };
+}
+
+/** The verdict of an exercise's requirements, without printing or recording it. */
+export function exerciseResult(id: string, requirements: readonly Requirement[]): ExerciseResult {
+  if (!requirements.length) throw new Error(`checkExercise('${id}'): no requirements to check`);
+  const problems = requirements.filter(([holds]) => !holds).map(([, message]) => message);
+  return { id, passed: problems.length === 0, problems };
 }

@@ -5,7 +5,7 @@ export type { BackendInfo, BackendName, InitBackendOptions } from "./backend";
 export { Rng, toRng } from "./random";
 export { VERSION } from "./version";
 export { isQuick, notebookParams, record } from "./notebook";
-export { checkExercise } from "./exercises";
+export { checkExercise, exerciseResult } from "./exercises";
 export type { Requirement, ExerciseResult } from "./exercises";
 export { createProgress } from "./progress";
 export type { Progress, ProgressOptions } from "./progress";

@@ -4,7 +4,9 @@
  * optimiser step moves when the batch holds only some users.
  */
 import * as tf from "@tensorflow/tfjs";
+import { checkExercise } from "../exercises";
 import { embeddingLookup } from "../nn/embedding";
+import type { History } from "../train/trainer";
 import { Rng } from "../random";
 
 /** Every (user, item) pair with a label: users in the first half like the items in the first half, and so on. */
@@ -131,4 +133,47 @@ export function rowsMovedByOneBatch(world: ToyWorld, optimizer: tf.Optimizer, op
     optimizer.dispose();
     tf.dispose([userTable, itemTable]);
   }
+}
+
+// The checks of notebook 01's exercises (the notebook and its worked solutions call the same ones).
+
+/** Exercise 1: can one number per id separate the two tastes? `run` is the learner's trainToyEmbeddings result. */
+export function checkOneDimension(run: ToyEmbeddings, pairs: number, answer: { dim: number; separates: boolean | undefined }): void {
+  const { dim, separates } = answer;
+  checkExercise(
+    "01-one-dimension",
+    [
+      [dim === 1, `train with myDim = 1 (it is ${dim})`],
+      [separates !== undefined, "set mySeparates to true or false"],
+      [separates === undefined || separates === (run.accuracy === 1), `mySeparates = ${separates}, but the run classified ${Math.round(run.accuracy * pairs)} of ${pairs} pairs correctly`],
+    ],
+    { hint: "with one dimension the dot product is a product of two numbers: its sign is the product of their signs" },
+  );
+}
+
+/** Exercise 2: the first epoch whose validation NDCG@10 beats MostPopular's (0 if none). */
+export function checkBeatsPopular(history: History, popularNdcg: number, answer: { epoch: number; k?: number }): void {
+  const key = `ndcg@${answer.k ?? 10}`;
+  const first = history.epochs.find((e) => (e.validation?.[key] ?? -Infinity) > popularNdcg)?.epoch ?? 0;
+  checkExercise(
+    "01-beats-popular",
+    [
+      [answer.epoch >= 0, "set myEpoch to an epoch number (0 if MF never beats MostPopular)"],
+      [answer.epoch < 0 || answer.epoch === first, `epoch ${answer.epoch} is not the first epoch whose validation NDCG@10 is above ${popularNdcg.toFixed(4)}`],
+    ],
+    { hint: `read history.epochs[i].validation["${key}"] for each epoch` },
+  );
+}
+
+/** Exercise 3: how many user rows one batch of 2 users moves under Adagrad, and whether only the batch's. */
+export function checkAdagradRows(world: ToyWorld, learningRate: number, answer: { moved: number; onlyBatchRows: boolean | undefined }): void {
+  const measured = rowsMovedByOneBatch(world, tf.train.adagrad(learningRate));
+  checkExercise(
+    "01-adagrad-rows",
+    [
+      [answer.moved === measured, `movedAdagrad is ${answer.moved}; measure it with rowsMovedByOneBatch(world, tf.train.adagrad(...))`],
+      [answer.onlyBatchRows === (measured === 2), "adagradOnlyBatchRows does not match the measurement (the batch holds 2 users)"],
+    ],
+    { hint: "a zero gradient gives a zero Adagrad step; Adam's step uses the running average of past gradients" },
+  );
 }
