@@ -1,0 +1,238 @@
+/**
+ * Helpers of notebook 03-overfitting (and its solutions): a sparse data set split into train / validation / test,
+ * a deep model trained with per-epoch validation (ranking metric and loss), the measures of the train/validation
+ * gap, and the two ablations of the notebook (dropout x L2 grid, batch-size sweep).
+ *
+ * The gap. `lossGap(history)` = validation loss - training loss at the last epoch, both binary cross-entropy over
+ * each positive plus 4 sampled negatives (training: the epoch's mean with dropout on and fresh negatives; validation:
+ * no dropout, negatives drawn once). A model that memorises its training rows drives the first towards 0 while
+ * the second rises. `ndcgDrop(history)` = best validation NDCG@k over the epochs - the last epoch's, the other
+ * common reading; it is noisier on a few hundred validation users.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { loadDataset } from "../data/load";
+import { leaveOneOut, carveValidation } from "../data/splits";
+import type { Interactions } from "../data/interactions";
+import type { SyntheticOptions } from "../data/synthetic";
+import { NeuMF, type NeuMFOptions } from "../models/ncf";
+import { fit, type EarlyStoppingOptions, type History } from "../train/trainer";
+import { implicitBatches } from "../train/sources";
+import { lossValidation, rankingValidation } from "../train/validation";
+import type { AblationGrid } from "../viz/comparison";
+import type { LearningRun } from "../viz/training";
+import type { BatchSizePoints } from "../viz/training";
+
+/** Train, validation (each user's latest training interaction) and test (each user's latest) of one data set. */
+export interface OverfittingData {
+  /** The data set that was loaded ("synthetic", "ml-100k"): print it, do not assume it. */
+  name: string;
+  train: Interactions;
+  validation: Interactions;
+  test: Interactions;
+}
+
+export interface OverfittingDataOptions {
+  /** "synthetic" (default) or a MovieLens name such as "ml-100k" (read from dataDir; never downloaded). */
+  dataset?: string;
+  /** Folder with the MovieLens files. When they are absent, the synthetic world is used instead. */
+  dataDir?: string;
+  /** Options of the synthetic world (sparse by default here: see below). */
+  synthetic?: SyntheticOptions;
+}
+
+/** Sparse default world: few interactions per user, many items. */
+export const SPARSE_WORLD: SyntheticOptions = { numUsers: 500, numItems: 1000, interactionsPerUser: 12 };
+
+/**
+ * Loads the data set (MovieLens when asked for and present in dataDir, else the synthetic world) and splits it by
+ * leave-one-out twice: test = each user's latest interaction, validation = the latest of the rest.
+ */
+export async function loadOverfittingData(options: OverfittingDataOptions = {}): Promise<OverfittingData> {
+  const wanted = options.dataset ?? "synthetic";
+  const haveFiles = wanted !== "synthetic" && options.dataDir !== undefined && fs.existsSync(path.join(options.dataDir, "u.data"));
+  const dataset = haveFiles
+    ? await loadDataset(wanted, { dataDir: options.dataDir, download: false })
+    : await loadDataset("synthetic", { synthetic: { ...SPARSE_WORLD, ...options.synthetic } });
+  const split = carveValidation(leaveOneOut(dataset.interactions.toImplicit()), { method: "leave-one-out" });
+  return { name: dataset.name, train: split.train, validation: split.validation!, test: split.test };
+}
+
+/** Training settings of one run of the deep model. */
+export interface DeepRunOptions {
+  /** Model options other than the sizes of the index space: factors, layers, dropout, L2, seed. */
+  model: Omit<NeuMFOptions, "numUsers" | "numItems">;
+  epochs: number;
+  /** Default 256. */
+  batchSize?: number;
+  /** Adam's learning rate. Default 0.001. */
+  learningRate?: number;
+  /** Cut-off of the validation metrics. Default 10. */
+  k?: number;
+  /** Validate after every this many epochs (and after the last). Default 1. */
+  validateEvery?: number;
+  earlyStopping?: EarlyStoppingOptions;
+  /** Live progress of fit. Default false (the notebook prints one summary line per run). */
+  progress?: boolean;
+}
+
+/** What one run measured. The model is disposed: only numbers are kept. */
+export interface DeepRun {
+  label: string;
+  history: History;
+  /** Validation loss - training loss at the last epoch (see the module comment). */
+  gap: number;
+  /** Validation NDCG@k at the last epoch (after early stopping: the restored best epoch's). */
+  ndcg: number;
+  /** Best validation NDCG@k over the validated epochs, and the drop from it to the last epoch. */
+  bestNdcg: number;
+  ndcgDrop: number;
+  /** Mean seconds per training epoch (without validation). */
+  secondsPerEpoch: number;
+}
+
+/** Validation loss - training loss at the last epoch with a validation loss. */
+export function lossGap(history: History): number {
+  const e = [...history.epochs].reverse().find((r) => r.validation?.loss !== undefined);
+  if (!e) throw new Error("lossGap: no epoch has a validation 'loss'; validate with lossValidation(...)");
+  return e.validation!.loss! - e.trainLoss;
+}
+
+/** Best validation NDCG@k over the epochs minus the last validated epoch's (0 when the last is the best). */
+export function ndcgDrop(history: History, k = 10): number {
+  const values = validationSeries(history, `ndcg@${k}`).filter((v) => !Number.isNaN(v));
+  if (!values.length) throw new Error(`ndcgDrop: no epoch has 'ndcg@${k}'; validate with rankingValidation(...)`);
+  return Math.max(...values) - values[values.length - 1]!;
+}
+
+/** One validation metric per epoch, NaN where the epoch was not validated. */
+export function validationSeries(history: History, metric: string): number[] {
+  return history.epochs.map((e) => e.validation?.[metric] ?? NaN);
+}
+
+/** A run as a learningCurves entry: training loss and validation loss per epoch. */
+export function lossCurve(run: DeepRun): LearningRun {
+  return { name: run.label, trainLoss: run.history.epochs.map((e) => e.trainLoss), validation: validationSeries(run.history, "loss") };
+}
+
+/** Trains NeuMF on data.train, validating on data.validation (full-ranking NDCG@k, HR@k and BCE loss). */
+export async function trainDeep(data: OverfittingData, label: string, options: DeepRunOptions): Promise<DeepRun> {
+  const k = options.k ?? 10;
+  const model = new NeuMF({ numUsers: data.train.numUsers, numItems: data.train.numItems, ...options.model });
+  try {
+    const history = await fit(model, implicitBatches(data.train, { negatives: 4, batchSize: options.batchSize ?? 256 }), {
+      epochs: options.epochs,
+      optimizer: { name: "adam", learningRate: options.learningRate ?? 0.001 },
+      validate: [rankingValidation(data.validation, { train: data.train, k }), lossValidation(data.validation, { train: data.train, negatives: 4 })],
+      validateEvery: options.validateEvery,
+      earlyStopping: options.earlyStopping,
+      progress: options.progress ?? false,
+    });
+    const ndcgs = validationSeries(history, `ndcg@${k}`);
+    const reported = history.restoredBest && history.best ? history.best.epoch - history.epochs[0]!.epoch : history.epochs.length - 1;
+    const ndcg = ndcgs[reported]!;
+    return {
+      label,
+      history,
+      gap: lossGap(history),
+      ndcg,
+      bestNdcg: Math.max(...ndcgs.filter((v) => !Number.isNaN(v))),
+      ndcgDrop: ndcgDrop(history, k),
+      secondsPerEpoch: history.epochs.reduce((s, e) => s + e.trainSeconds, 0) / history.epochs.length,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** One line per run: the numbers the notebook's prose is built from. */
+export function describeRun(run: DeepRun): string {
+  const last = run.history.epochs[run.history.epochs.length - 1]!;
+  return (
+    `${run.label}: ${run.history.epochs.length} epochs, train loss ${last.trainLoss.toFixed(3)}, ` +
+    `validation loss ${last.validation?.loss?.toFixed(3) ?? "-"}, gap ${run.gap.toFixed(3)}, ` +
+    `validation NDCG@10 ${run.ndcg.toFixed(4)} (best ${run.bestNdcg.toFixed(4)})`
+  );
+}
+
+export interface RegularisationGridOptions extends Omit<DeepRunOptions, "model"> {
+  /** Options shared by every cell (sizes, seed). */
+  model: Omit<NeuMFOptions, "numUsers" | "numItems" | "embeddingDropout" | "denseDropout" | "embeddingL2" | "denseL2">;
+  /** Dropout rates: each sets embeddingDropout and denseDropout. */
+  dropouts: readonly number[];
+  /** Coupled L2 lambdas: each sets embeddingL2 and denseL2. */
+  l2s: readonly number[];
+}
+
+/** The result of regularisationGrid: the runs and two heatmap grids (validation NDCG@k, loss gap). */
+export interface RegularisationGrid {
+  runs: DeepRun[];
+  ndcg: AblationGrid;
+  gap: AblationGrid;
+  /** The run at (dropout, l2). */
+  at(dropout: number, l2: number): DeepRun;
+}
+
+/** Trains one model per (dropout, L2) pair; dropout is applied to embeddings and dense layers alike, and so is L2. */
+export async function regularisationGrid(data: OverfittingData, options: RegularisationGridOptions): Promise<RegularisationGrid> {
+  const { dropouts, l2s, model, ...training } = options;
+  if (!dropouts.length || !l2s.length) throw new Error("regularisationGrid: dropouts and l2s must each have at least one value");
+  const runs: DeepRun[] = [];
+  const ndcg: number[][] = [];
+  const gap: number[][] = [];
+  for (const l2 of l2s) {
+    const ndcgRow: number[] = [];
+    const gapRow: number[] = [];
+    for (const p of dropouts) {
+      const run = await trainDeep(data, `dropout ${p}, L2 ${l2}`, {
+        ...training,
+        model: { ...model, embeddingDropout: p, denseDropout: p, embeddingL2: l2, denseL2: l2 },
+      });
+      runs.push(run);
+      ndcgRow.push(run.ndcg);
+      gapRow.push(run.gap);
+    }
+    ndcg.push(ndcgRow);
+    gap.push(gapRow);
+  }
+  const axes = { xLabel: "dropout", yLabel: "L2 λ", xValues: [...dropouts], yValues: l2s.map(String) };
+  return {
+    runs,
+    ndcg: { ...axes, values: ndcg, valueLabel: `validation NDCG@${options.k ?? 10}`, digits: 3 },
+    gap: { ...axes, values: gap, valueLabel: "validation − train loss", digits: 2 },
+    at(dropout: number, l2: number) {
+      const i = l2s.indexOf(l2);
+      const j = dropouts.indexOf(dropout);
+      if (i < 0 || j < 0) throw new Error(`regularisationGrid.at: (${dropout}, ${l2}) is not in the grid; dropouts ${dropouts.join(", ")}, l2s ${l2s.join(", ")}`);
+      return runs[i * dropouts.length + j]!;
+    },
+  };
+}
+
+/** The cell of a grid with the largest value (ties: the first). */
+export function bestCell(grid: AblationGrid): { x: number | string; y: number | string; value: number } {
+  let best = { x: grid.xValues[0]!, y: grid.yValues[0]!, value: -Infinity };
+  grid.values.forEach((row, i) => {
+    for (let j = 0; j < row.length; j++) if (row[j]! > best.value) best = { x: grid.xValues[j]!, y: grid.yValues[i]!, value: row[j]! };
+  });
+  return best;
+}
+
+/** Trains the same model at each batch size; points for batchSizeCurve (final validation NDCG@k, seconds per epoch). */
+export async function batchSizeSweep(
+  data: OverfittingData,
+  options: Omit<DeepRunOptions, "batchSize"> & { batchSizes: readonly number[] },
+): Promise<{ runs: DeepRun[]; points: BatchSizePoints }> {
+  const { batchSizes, ...training } = options;
+  const runs: DeepRun[] = [];
+  for (const b of batchSizes) runs.push(await trainDeep(data, `batch ${b}`, { ...training, batchSize: b }));
+  return {
+    runs,
+    points: {
+      batchSizes: [...batchSizes],
+      metric: runs.map((r) => r.ndcg),
+      secondsPerEpoch: runs.map((r) => r.secondsPerEpoch),
+      metricName: `validation NDCG@${options.k ?? 10}`,
+    },
+  };
+}
