@@ -20,8 +20,8 @@ import { fit, type EarlyStoppingOptions, type History } from "../train/trainer";
 import { implicitBatches } from "../train/sources";
 import { lossValidation, rankingValidation } from "../train/validation";
 import type { AblationGrid } from "../viz/comparison";
-import type { LearningRun } from "../viz/training";
-import type { BatchSizePoints } from "../viz/training";
+import { colourAt, lineChart, type ChartOptions, type Figure } from "../viz/figure";
+import type { BatchSizePoints, LearningRun } from "../viz/training";
 
 /** Train, validation (each user's latest training interaction) and test (each user's latest) of one data set. */
 export interface OverfittingData {
@@ -80,7 +80,10 @@ export interface DeepRunOptions {
 export interface DeepRun {
   label: string;
   history: History;
-  /** Validation loss - training loss at the last epoch (see the module comment). */
+  /**
+   * Validation loss - training loss of the weights the run ends with: the last epoch's, or after early stopping
+   * the restored best epoch's (see the module comment).
+   */
   gap: number;
   /** Validation NDCG@k at the last epoch (after early stopping: the restored best epoch's). */
   ndcg: number;
@@ -91,11 +94,38 @@ export interface DeepRun {
   secondsPerEpoch: number;
 }
 
-/** Validation loss - training loss at the last epoch with a validation loss. */
-export function lossGap(history: History): number {
-  const e = [...history.epochs].reverse().find((r) => r.validation?.loss !== undefined);
-  if (!e) throw new Error("lossGap: no epoch has a validation 'loss'; validate with lossValidation(...)");
-  return e.validation!.loss! - e.trainLoss;
+/**
+ * Validation loss - training loss at the last epoch with a validation loss, or at the given (1-based, as in
+ * EpochRecord.epoch) epoch.
+ */
+export function lossGap(history: History, epoch?: number): number {
+  const e = epoch === undefined ? [...history.epochs].reverse().find((r) => r.validation?.loss !== undefined) : history.epochs.find((r) => r.epoch === epoch);
+  if (!e || e.validation?.loss === undefined) {
+    throw new Error(`lossGap: ${epoch === undefined ? "no epoch" : `epoch ${epoch}`} has a validation 'loss'; validate with lossValidation(...)`);
+  }
+  return e.validation.loss - e.trainLoss;
+}
+
+/**
+ * Training loss (solid) and validation loss (dashed) of several runs on ONE axis, one colour per run: the vertical
+ * distance between a run's two lines is its gap. (learningCurves puts the validation metric on its own axis, which
+ * suits a ranking metric but hides the gap between two losses.)
+ */
+export function gapCurves(runs: readonly DeepRun[], options: ChartOptions = {}): Figure {
+  if (!runs.length) throw new Error("gapCurves: runs is empty");
+  const figure = lineChart(
+    runs.flatMap((r) => [
+      { name: `${r.label}: train loss`, y: r.history.epochs.map((e) => e.trainLoss) },
+      { name: `${r.label}: validation loss`, y: validationSeries(r.history, "loss"), dash: true },
+    ]),
+    { xTitle: "epoch", yTitle: "binary cross-entropy", ...options },
+  );
+  figure.data.forEach((t, i) => {
+    t.line = { color: colourAt(Math.floor(i / 2)), ...(i % 2 ? { dash: "dash" } : {}) };
+    t.marker = { color: colourAt(Math.floor(i / 2)), size: 5 };
+    t.y = Array.from(t.y as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
+  });
+  return figure;
 }
 
 /** Best validation NDCG@k over the epochs minus the last validated epoch's (0 when the last is the best). */
@@ -129,12 +159,12 @@ export async function trainDeep(data: OverfittingData, label: string, options: D
       progress: options.progress ?? false,
     });
     const ndcgs = validationSeries(history, `ndcg@${k}`);
-    const reported = history.restoredBest && history.best ? history.best.epoch - history.epochs[0]!.epoch : history.epochs.length - 1;
-    const ndcg = ndcgs[reported]!;
+    const restored = history.restoredBest && history.best ? history.best.epoch : undefined;
+    const ndcg = ndcgs[restored !== undefined ? restored - history.epochs[0]!.epoch : history.epochs.length - 1]!;
     return {
       label,
       history,
-      gap: lossGap(history),
+      gap: lossGap(history, restored),
       ndcg,
       bestNdcg: Math.max(...ndcgs.filter((v) => !Number.isNaN(v))),
       ndcgDrop: ndcgDrop(history, k),
@@ -145,12 +175,14 @@ export async function trainDeep(data: OverfittingData, label: string, options: D
   }
 }
 
-/** One line per run: the numbers the notebook's prose is built from. */
+/** One line per run: the numbers the notebook's prose is built from (after early stopping: the restored epoch's). */
 export function describeRun(run: DeepRun): string {
-  const last = run.history.epochs[run.history.epochs.length - 1]!;
+  const h = run.history;
+  const restored = h.restoredBest && h.best ? h.best.epoch : undefined;
+  const e = (restored !== undefined ? h.epochs.find((r) => r.epoch === restored) : undefined) ?? h.epochs[h.epochs.length - 1]!;
   return (
-    `${run.label}: ${run.history.epochs.length} epochs, train loss ${last.trainLoss.toFixed(3)}, ` +
-    `validation loss ${last.validation?.loss?.toFixed(3) ?? "-"}, gap ${run.gap.toFixed(3)}, ` +
+    `${run.label}: ${h.epochs.length} epochs${h.stoppedEarly ? " (stopped early)" : ""}${restored !== undefined ? `, weights of epoch ${restored} restored` : ""}; ` +
+    `train loss ${e.trainLoss.toFixed(3)}, validation loss ${e.validation?.loss?.toFixed(3) ?? "-"}, gap ${run.gap.toFixed(3)}, ` +
     `validation NDCG@10 ${run.ndcg.toFixed(4)} (best ${run.bestNdcg.toFixed(4)})`
   );
 }
