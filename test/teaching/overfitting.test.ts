@@ -43,7 +43,7 @@ test("a tiny sparse world: the split, one run per grid cell and batch size, rest
   for (const r of grid.runs) assert.equal(validationSeries(r.history, "loss").filter((v) => !Number.isNaN(v)).length, 1, "validated once");
   const sweep = await batchSizeSweep(data, { model, batchSizes: [64, 512], epochs: 1 });
   assert.deepEqual(sweep.points.batchSizes, [64, 512]);
-  assert.ok(sweep.points.secondsPerEpoch.every((s) => s > 0));
+  assert.ok(Array.from(sweep.points.secondsPerEpoch).every((s) => s > 0));
   const stopped = await trainDeep(data, "stop", { model, epochs: 6, learningRate: 0.05, earlyStopping: { monitor: "loss", patience: 1 } });
   const best = stopped.history.best!;
   if (stopped.history.restoredBest) {
