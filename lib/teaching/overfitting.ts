@@ -19,6 +19,7 @@ import { NeuMF, type NeuMFOptions } from "../models/ncf";
 import { fit, type EarlyStoppingOptions, type History } from "../train/trainer";
 import { implicitBatches } from "../train/sources";
 import { lossValidation, rankingValidation } from "../train/validation";
+import { checkExercise } from "../exercises";
 import type { AblationGrid } from "../viz/comparison";
 import { colourAt, lineChart, type ChartOptions, type Figure } from "../viz/figure";
 import type { BatchSizePoints, LearningRun } from "../viz/training";
@@ -267,4 +268,50 @@ export async function batchSizeSweep(
       metricName: `validation NDCG@${options.k ?? 10}`,
     },
   };
+}
+
+/** The L2 λ > 0 with the best validation NDCG@k at dropout 0 in a grid (exercise 2's answer, read off the heatmap). */
+export function bestL2AtNoDropout(grid: RegularisationGrid, l2s: readonly number[]): number {
+  const candidates = l2s.filter((l) => l > 0);
+  if (!candidates.length) throw new Error("bestL2AtNoDropout: the grid has no L2 value > 0");
+  return candidates.reduce((a, b) => (grid.at(0, b).ndcg > grid.at(0, a).ndcg ? b : a));
+}
+
+/** Exercise 03-dropout-gap: a dropout whose gap is below a quarter of the unregularised one, without losing NDCG. */
+export function checkDropoutGap(run: DeepRun, unregularised: DeepRun): void {
+  checkExercise(
+    "03-dropout-gap",
+    [
+      [run.gap < unregularised.gap / 4, `the gap ${run.gap.toFixed(3)} is not below a quarter of the unregularised ${unregularised.gap.toFixed(3)}`],
+      [run.ndcg >= unregularised.ndcg, `validation NDCG@10 ${run.ndcg.toFixed(4)} is below the unregularised ${unregularised.ndcg.toFixed(4)}`],
+    ],
+    { hint: "look at the dropout axis of the gap heatmap, in the row L2 0" },
+  );
+}
+
+/** Exercise 03-l2-heatmap: the λ read off the heatmap, confirmed on a full learning curve. */
+export function checkL2FromHeatmap(run: DeepRun, unregularised: DeepRun, answer: { l2: number; heatmapL2: number }): void {
+  checkExercise(
+    "03-l2-heatmap",
+    [
+      [answer.l2 === answer.heatmapL2, `L2 ${answer.l2} is not the λ > 0 with the best validation NDCG@10 at dropout 0 in the heatmap`],
+      [run.gap < unregularised.gap / 2, `on the learning curve the gap ${run.gap.toFixed(3)} is not below half of the unregularised ${unregularised.gap.toFixed(3)}`],
+      [run.ndcg >= unregularised.ndcg, `final validation NDCG@10 ${run.ndcg.toFixed(4)} is below the unregularised ${unregularised.ndcg.toFixed(4)}`],
+    ],
+    { hint: "ablationHeatmap writes each cell's value; the x axis is dropout, the y axis L2" },
+  );
+}
+
+/** Exercise 03-early-stop: early stopping on validation NDCG@10 with the given patience, and the epoch it stopped at. */
+export function checkEarlyStop(run: DeepRun, answer: { stopping: EarlyStoppingOptions | undefined; patience: number; stoppedAt: number }): void {
+  checkExercise(
+    "03-early-stop",
+    [
+      [answer.stopping?.monitor === "ndcg@10", "early stopping must watch 'ndcg@10'"],
+      [answer.stopping?.patience === answer.patience, `use patience ${answer.patience}`],
+      [run.history.stoppedEarly, "training ran all epochs: early stopping did not stop it"],
+      [answer.stoppedAt === run.history.epochs.length, `the answer ${answer.stoppedAt} is not the last epoch trained`],
+    ],
+    { hint: 'earlyStopping: { monitor: "ndcg@10", patience: params.patience }; describeRun prints the epochs trained' },
+  );
 }

@@ -1,7 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import type { History } from "../../lib/train/trainer";
-import { initBackend, bestCell, lossGap, ndcgDrop, validationSeries, gapCurves, loadOverfittingData, trainDeep, regularisationGrid, batchSizeSweep } from "../../lib";
+import type { DeepRun } from "../../lib";
+import { checkDropoutGap, checkL2FromHeatmap, checkEarlyStop, bestL2AtNoDropout, initBackend, bestCell, lossGap, ndcgDrop, validationSeries, gapCurves, loadOverfittingData, trainDeep, regularisationGrid, batchSizeSweep } from "../../lib";
 
 const epoch = (n: number, trainLoss: number, validation?: Record<string, number>) => ({ epoch: n, trainLoss, examples: 10, trainSeconds: 1, examplesPerSecond: 10, validation });
 const history = (epochs: ReturnType<typeof epoch>[]): History => ({ epochs, stoppedEarly: false, restoredBest: false, seconds: 1 });
@@ -40,6 +44,7 @@ test("a tiny sparse world: the split, one run per grid cell and batch size, rest
   assert.equal(grid.at(0, 1e-3).label, "dropout 0, L2 0.001");
   assert.deepEqual(grid.ndcg.values[1], [grid.at(0, 1e-3).ndcg, grid.at(0.5, 1e-3).ndcg]);
   assert.throws(() => grid.at(0.2, 0), /not in the grid/);
+  assert.equal(bestL2AtNoDropout(grid, [0, 1e-3]), 1e-3, "the only λ > 0");
   for (const r of grid.runs) assert.equal(validationSeries(r.history, "loss").filter((v) => !Number.isNaN(v)).length, 1, "validated once");
   const sweep = await batchSizeSweep(data, { model, batchSizes: [64, 512], epochs: 1 });
   assert.deepEqual(sweep.points.batchSizes, [64, 512]);
@@ -55,4 +60,39 @@ test("a tiny sparse world: the split, one run per grid cell and batch size, rest
   assert.equal((fig.data[0]!.line as { color: string }).color, (fig.data[1]!.line as { color: string }).color);
   assert.equal((fig.data[1]!.line as { dash?: string }).dash, "dash");
   assert.equal(fig.data.some((t) => t.yaxis), false, "one axis");
+});
+
+test("the exercise checks accept a right answer and reject the unsolved starting point", () => {
+  const file = path.join(os.tmpdir(), `overfitting-checks-${process.pid}.json`);
+  const saved = process.env.RECSYS_RECORD_FILE;
+  process.env.RECSYS_RECORD_FILE = file;
+  const log = console.log;
+  console.log = () => {};
+  try {
+    const run = (gap: number, ndcg: number, epochs = 8, stoppedEarly = false) =>
+      ({ label: "r", gap, ndcg, bestNdcg: ndcg, ndcgDrop: 0, secondsPerEpoch: 1, history: { ...history(Array.from({ length: epochs }, (_, i) => epoch(i + 1, 0.1))), stoppedEarly } }) as DeepRun;
+    const unregularised = run(1.0, 0.06);
+    const verdict = (id: string) => (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, { passed: boolean }>)[`exercise:${id}`]!.passed;
+    checkDropoutGap(unregularised, unregularised);
+    assert.equal(verdict("03-dropout-gap"), false);
+    checkDropoutGap(run(0.05, 0.09), unregularised);
+    assert.equal(verdict("03-dropout-gap"), true);
+    checkDropoutGap(run(0.05, 0.05), unregularised);
+    assert.equal(verdict("03-dropout-gap"), false, "closing the gap by losing NDCG does not count");
+    checkL2FromHeatmap(unregularised, unregularised, { l2: 0, heatmapL2: 1e-4 });
+    assert.equal(verdict("03-l2-heatmap"), false);
+    checkL2FromHeatmap(run(0.0, 0.09), unregularised, { l2: 1e-4, heatmapL2: 1e-4 });
+    assert.equal(verdict("03-l2-heatmap"), true);
+    checkEarlyStop(unregularised, { stopping: undefined, patience: 2, stoppedAt: 0 });
+    assert.equal(verdict("03-early-stop"), false);
+    checkEarlyStop(run(0.2, 0.09, 3, true), { stopping: { monitor: "ndcg@10", patience: 2 }, patience: 2, stoppedAt: 3 });
+    assert.equal(verdict("03-early-stop"), true);
+    checkEarlyStop(run(0.2, 0.09, 3, true), { stopping: { monitor: "ndcg@10", patience: 2 }, patience: 2, stoppedAt: 1 });
+    assert.equal(verdict("03-early-stop"), false, "the best epoch is not the epoch it stopped at");
+  } finally {
+    console.log = log;
+    if (saved === undefined) delete process.env.RECSYS_RECORD_FILE;
+    else process.env.RECSYS_RECORD_FILE = saved;
+    fs.rmSync(file, { force: true });
+  }
 });
