@@ -21,3 +21,4 @@ export * from "./viz";
 export * from "./retrieval";
 export * from "./serving";
 export * from "./teaching/embeddings";
+export * from "./teaching/two-tower-faiss";
