@@ -16,6 +16,7 @@ test("04-two-tower-faiss runs in quick mode: indexes agree with exact search, HN
     hnswlibRecallDefault: number | null; hnswlibRecallNarrow: number | null; measurements: Measurement[];
     liveCount: number; liveSeenRecommended: number; coldStart: { hitRate: number; baseRate: number; lift: number };
     "exercise:04-smallest-ef": { passed: boolean }; "exercise:04-exact-agrees": { passed: boolean };
+    "exercise:04-key-item-feature": { passed: boolean };
   };
   assert.equal(r.backend, "wasm");
   assert.equal(r.dataset, "synthetic");
@@ -42,6 +43,7 @@ test("04-two-tower-faiss runs in quick mode: indexes agree with exact search, HN
   // The committed exercises are unsolved.
   assert.equal(r["exercise:04-smallest-ef"].passed, false);
   assert.equal(r["exercise:04-exact-agrees"].passed, false);
+  assert.equal(r["exercise:04-key-item-feature"].passed, false);
 
   const executed = JSON.parse(fs.readFileSync(res.output, "utf8")) as { cells: { metadata?: { tags?: string[] }; outputs?: Output[] }[] };
   const key = executed.cells.filter((c) => c.metadata?.tags?.includes("key-plot"));
