@@ -22,3 +22,4 @@ export * from "./retrieval";
 export * from "./serving";
 export * from "./teaching/embeddings";
 export * from "./teaching/overfitting";
+export * from "./teaching/two-tower-faiss";
