@@ -9,6 +9,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { Dataset } from "../data/dataset";
+import { checkExercise, type ExerciseResult } from "../exercises";
+import { MostPopular } from "../models/baselines";
 import { loadDataset } from "../data/load";
 import type { SyntheticOptions } from "../data/synthetic";
 import type { Split } from "../data/splits";
@@ -247,4 +249,94 @@ export function protocolTable(rows: readonly ProtocolRow[], options: { dataset: 
 /** Dispose the models of trainNcfModels' runs. */
 export function disposeRuns(runs: Record<string, { model: { dispose(): void } }>): void {
   for (const run of Object.values(runs)) run.model.dispose();
+}
+
+// ---- The exercises' checks (the notebook and its worked solutions run the same ones) ----
+
+const same = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+
+/**
+ * Exercise "05-popular-gap": `popularRow` must be MostPopular's result under both protocols on this split and seed.
+ * Prints the verdict (and, when right, the gap) and records it; never throws.
+ */
+export async function checkPopularGap(popularRow: ProtocolRow | undefined, split: Split, options: { seed?: number } = {}): Promise<ExerciseResult> {
+  const reference = await evaluateProtocols(new MostPopular(split.train), split, { seed: options.seed ?? 0 });
+  return checkExercise(
+    "05-popular-gap",
+    [
+      [popularRow !== undefined, "popularRow is still undefined: evaluate new MostPopular(split.train) with evaluateProtocols"],
+      [popularRow === undefined || popularRow.model === "MostPopular", `popularRow holds ${popularRow?.model}'s results, not MostPopular's`],
+      [
+        popularRow === undefined || (same(popularRow.sampled.hr, reference.sampled.hr) && same(popularRow.full.hr, reference.full.hr)),
+        "the numbers differ from MostPopular's on this split: evaluate on `split` with { seed: params.seed }, so it sees the models' candidates",
+      ],
+    ],
+    {
+      hint: "popularRow = await evaluateProtocols(new MostPopular(split.train), split, { seed: params.seed });",
+      success:
+        `MostPopular: sampled HR@10 ${reference.sampled.hr.toFixed(3)}, full ${reference.full.hr.toFixed(3)} ` +
+        `(${(reference.sampled.hr / reference.full.hr).toFixed(1)}×). Uniformly sampled negatives are mostly unpopular items, which popularity alone ranks below the held-out item.`,
+    },
+  );
+}
+
+/**
+ * Exercise "05-pretrain": before any fine-tuning, the candidate NeuMF must rank at least half as well (full HR@10)
+ * as the weaker of the trained GMF and MLP it should start from; a NeuMF from random weights is near chance.
+ */
+export async function checkPretrainedNeuMF(
+  candidate: Recommender,
+  rows: readonly ProtocolRow[],
+  split: Split,
+  options: { seed?: number } = {},
+): Promise<ExerciseResult & { start: ProtocolRow }> {
+  const start = await evaluateProtocols(candidate, split, { seed: options.seed ?? 0, label: `${candidate.name} before fine-tuning` });
+  const part = (name: string) => {
+    const r = rows.find((x) => x.model === name);
+    if (!r) throw new Error(`checkPretrainedNeuMF: rows have no ${name}; train GMF and MLP first (trainNcfModels)`);
+    return r.full.hr;
+  };
+  const parts = Math.min(part("GMF"), part("MLP"));
+  console.log(`before fine-tuning: full HR@10 ${start.full.hr.toFixed(3)} (GMF ${part("GMF").toFixed(3)}, MLP ${part("MLP").toFixed(3)})`);
+  const result = checkExercise(
+    "05-pretrain",
+    [
+      [
+        start.full.hr >= 0.5 * parts,
+        `before fine-tuning this NeuMF's full HR@10 is ${start.full.hr.toFixed(3)}, far below its parts' (GMF, MLP ≥ ${parts.toFixed(3)}): it does not start from the trained GMF and MLP`,
+      ],
+    ],
+    { hint: "const startingNeuMF = NeuMF.fromPretrained(gmf, mlp, { options: { seed: params.seed } });" },
+  );
+  return { ...result, start };
+}
+
+/**
+ * Exercise "05-more-negatives": re-evaluate the trained models with `moreNegatives` sampled negatives (at least 299);
+ * every model's sampled HR@10 must drop below its 99-negative value. Returns the new rows for a table.
+ */
+export async function checkMoreNegatives(
+  moreNegatives: number,
+  runs: Record<string, { model: Recommender }>,
+  rows: readonly ProtocolRow[],
+  split: Split,
+  options: { seed?: number } = {},
+): Promise<ExerciseResult & { wider: ProtocolRow[] }> {
+  const wider: ProtocolRow[] = [];
+  for (const [label, run] of Object.entries(runs)) {
+    wider.push(await evaluateProtocols(run.model, split, { seed: options.seed ?? 0, sampledNegatives: moreNegatives, label }));
+  }
+  const notDropped = wider.filter((w) => !(w.sampled.hr < (rows.find((r) => r.model === w.model)?.sampled.hr ?? -Infinity))).map((w) => w.model);
+  const result = checkExercise(
+    "05-more-negatives",
+    [
+      [moreNegatives >= 299, `moreNegatives is ${moreNegatives}: use at least 299 (e.g. 499) so the effect is clear`],
+      [notDropped.length === 0, `with ${moreNegatives} negatives the sampled HR@10 did not drop for ${notDropped.join(", ")}`],
+    ],
+    {
+      hint: "const moreNegatives = 499;",
+      success: "More candidates make the sampled task harder and bring it closer to full ranking, the limit where every unseen item is a candidate.",
+    },
+  );
+  return { ...result, wider };
 }
