@@ -3,8 +3,8 @@
  * 4 sampled negatives per positive in training, the held-out item ranked among 99 sampled negatives at test) beside
  * the kit's default full-ranking protocol, and whether the two order the models alike (Krichene & Rendle, KDD 2020).
  *
- * Everything here is a thin layer over `trainAndEvaluate` / `evaluateRun`, so the notebook's numbers are the ones the
- * CLI computes for the same split, seed and candidates (`recsys-lab compare --models mf,gmf,mlp,neumf`).
+ * Everything here is a thin layer over `trainAndEvaluate` / `evaluateRun`, so the split, masks and sampled candidates
+ * are the ones the CLI uses for the same seed (`recsys-lab compare`, which builds the models from its presets).
  */
 import * as fs from "fs";
 import * as path from "path";
