@@ -120,8 +120,13 @@ export interface NcfRunOptions {
   optimizer?: OptimizerOptions;
   /** Which models (default NCF_MODELS). */
   models?: readonly ModelName[];
-  /** Live progress while training (default true). */
+  /**
+   * fit's live progress line while training (default false: in a tslab kernel, fit's synchronous redraws of that
+   * line during epochs longer than a few seconds can crash the kernel with zeromq's "Socket is busy writing").
+   */
   progress?: boolean;
+  /** One line per trained model (default console.log; null for none). */
+  log?: ((line: string) => void) | null;
 }
 
 /**
@@ -145,11 +150,17 @@ export async function trainNcfModels(dataset: Dataset, options: NcfRunOptions = 
       sampledNegatives: options.sampledNegatives ?? 99,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       ...(options.optimizer ? { optimizer: options.optimizer } : {}),
-      progress: options.progress ?? true,
+      progress: options.progress ?? false,
     });
     const label = LABELS[name] ?? name;
     runs[label] = run;
-    rows.push(protocolRow(label, run.test));
+    const row = protocolRow(label, run.test);
+    rows.push(row);
+    const log = options.log === undefined ? console.log : options.log;
+    log?.(
+      `${label}: ${epochs} epochs in ${run.trainSeconds.toFixed(1)} s (last train loss ${run.history.epochs.at(-1)?.trainLoss.toFixed(4)}); ` +
+        `HR@10 sampled ${row.sampled.hr.toFixed(3)}, full ${row.full.hr.toFixed(3)}`,
+    );
   }
   const first = Object.values(runs)[0];
   if (!first) throw new Error("trainNcfModels: no models to train; pass models: ['mf', 'gmf', 'mlp', 'neumf'] or a subset");

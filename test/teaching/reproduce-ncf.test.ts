@@ -78,9 +78,12 @@ test("loadReproductionData falls back to the synthetic world without files and s
 test("trainNcfModels + evaluateProtocols: both protocols for every model; MostPopular's numbers match its own evaluation", async () => {
   await initBackend({ backend: "wasm" });
   const world = generateSynthetic({ numUsers: 150, numItems: 400, interactionsPerUser: 15, seed: 3 });
-  const { runs, rows, split } = await trainNcfModels(world, { factors: 4, epochs: 1, seed: 1, progress: false, models: ["mf", "gmf"] });
+  const lines: string[] = [];
+  const { runs, rows, split } = await trainNcfModels(world, { factors: 4, epochs: 1, seed: 1, models: ["mf", "gmf"], log: (l) => lines.push(l) });
   try {
     assert.deepEqual(rows.map((r) => r.model), ["MF", "GMF"]);
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /^MF: 1 epochs in [\d.]+ s \(last train loss [\d.]+\); HR@10 sampled [\d.]+, full [\d.]+$/);
     for (const r of rows) {
       for (const v of [r.sampled.hr, r.sampled.ndcg, r.full.hr, r.full.ndcg]) assert.ok(v >= 0 && v <= 1, JSON.stringify(r));
       // The same model re-evaluated on the same split and seed gives the run's numbers exactly.
