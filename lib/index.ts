@@ -23,3 +23,4 @@ export * from "./serving";
 export * from "./teaching/embeddings";
 export * from "./teaching/overfitting";
 export * from "./teaching/two-tower-faiss";
+export * from "./teaching/reproduce-ncf";
