@@ -43,17 +43,23 @@ export function createProgress(options: ProgressOptions = {}): Progress {
   if (options.silent) return { update() {}, log() {}, done() {} };
   const display = notebookDisplay();
   if (display) {
+    // At most one redraw a second: each redraw is a message on the kernel's socket, and a synchronous training loop
+    // that sends faster than the socket drains makes tslab's zeromq socket fail with EBUSY (seen on ML-100K epochs).
     let last = "";
+    let sentAt = 0;
     return {
       update(line) {
         last = line;
+        const now = Date.now();
+        if (now - sentAt < 1000) return;
+        sentAt = now;
         display.text(line);
       },
       log(line) {
         console.log(line);
       },
       done(line) {
-        if (line !== undefined && line !== last) display.text(line);
+        display.text(line ?? last);
       },
     };
   }

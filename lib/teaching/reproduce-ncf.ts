@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { Dataset } from "../data/dataset";
-import { checkExercise, type ExerciseResult } from "../exercises";
+import { checkExercise, exerciseResult, type ExerciseResult, type Requirement } from "../exercises";
 import { MostPopular } from "../models/baselines";
 import { loadDataset } from "../data/load";
 import type { SyntheticOptions } from "../data/synthetic";
@@ -264,6 +264,12 @@ export function disposeRuns(runs: Record<string, { model: { dispose(): void } }>
 
 // ---- The exercises' checks (the notebook and its worked solutions run the same ones) ----
 
+/** checkExercise (prints and records the verdict), returning the verdict for the notebook's next steps. */
+function verdict(id: string, requirements: readonly Requirement[], options: { hint?: string; success?: string }): ExerciseResult {
+  checkExercise(id, requirements, options);
+  return exerciseResult(id, requirements);
+}
+
 const same = (a: number, b: number) => Math.abs(a - b) < 1e-9;
 
 /**
@@ -272,7 +278,7 @@ const same = (a: number, b: number) => Math.abs(a - b) < 1e-9;
  */
 export async function checkPopularGap(popularRow: ProtocolRow | undefined, split: Split, options: { seed?: number } = {}): Promise<ExerciseResult> {
   const reference = await evaluateProtocols(new MostPopular(split.train), split, { seed: options.seed ?? 0 });
-  return checkExercise(
+  return verdict(
     "05-popular-gap",
     [
       [popularRow !== undefined, "popularRow is still undefined: evaluate new MostPopular(split.train) with evaluateProtocols"],
@@ -309,7 +315,7 @@ export async function checkPretrainedNeuMF(
   };
   const parts = Math.min(part("GMF"), part("MLP"));
   console.log(`before fine-tuning: full HR@10 ${start.full.hr.toFixed(3)} (GMF ${part("GMF").toFixed(3)}, MLP ${part("MLP").toFixed(3)})`);
-  const result = checkExercise(
+  const result = verdict(
     "05-pretrain",
     [
       [
@@ -338,7 +344,7 @@ export async function checkMoreNegatives(
     wider.push(await evaluateProtocols(run.model, split, { seed: options.seed ?? 0, sampledNegatives: moreNegatives, label }));
   }
   const notDropped = wider.filter((w) => !(w.sampled.hr < (rows.find((r) => r.model === w.model)?.sampled.hr ?? -Infinity))).map((w) => w.model);
-  const result = checkExercise(
+  const result = verdict(
     "05-more-negatives",
     [
       [moreNegatives >= 299, `moreNegatives is ${moreNegatives}: use at least 299 (e.g. 499) so the effect is clear`],
