@@ -187,6 +187,9 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
       if (model.peekLoss && now - lastDraw > 250) {
         lastDraw = now;
         progress.update(progressLine(e + 1, last, batch, src.batchesPerEpoch, model.peekLoss().loss, examples / ((now - t0) / 1000)));
+        // Let the redraw leave: a notebook's display is a message on the kernel's socket, which cannot drain while
+        // this loop runs, and a second send on a busy socket kills the tslab kernel (zeromq EBUSY).
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     if (batch === 0) throw new Error(`fit: the batch source gave no batches in epoch ${e + 1}`);
