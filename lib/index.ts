@@ -20,3 +20,4 @@ export * from "./experiments";
 export * from "./viz";
 export * from "./retrieval";
 export * from "./serving";
+export * from "./teaching/linear-vs-nonlinear";
