@@ -104,10 +104,15 @@ export function learnedSimilarity(options: LearnedSimilarityOptions): LearnedSim
         const runRng = rng.derive(`run ${width} ${size}`);
         const weights: tf.Variable[] = [];
         const sizesIn = [inputs, ...Array.from({ length: o.layers }, () => width)];
+        const toVariable = (t: tf.Tensor) => {
+          const v = tf.variable(t);
+          t.dispose();
+          return v;
+        };
         const kernel = (fanIn: number, fanOut: number) =>
-          tf.variable(tf.tensor2d(Float32Array.from({ length: fanIn * fanOut }, () => Math.sqrt(2 / fanIn) * runRng.normal()), [fanIn, fanOut]));
-        for (let l = 0; l < o.layers; l++) weights.push(kernel(sizesIn[l]!, width), tf.variable(tf.zeros([width])));
-        weights.push(kernel(width, 1), tf.variable(tf.zeros([1])));
+          toVariable(tf.tensor2d(Float32Array.from({ length: fanIn * fanOut }, () => Math.sqrt(2 / fanIn) * runRng.normal()), [fanIn, fanOut]));
+        for (let l = 0; l < o.layers; l++) weights.push(kernel(sizesIn[l]!, width), toVariable(tf.zeros([width])));
+        weights.push(kernel(width, 1), toVariable(tf.zeros([1])));
         const forward = (x: tf.Tensor2D): tf.Tensor1D => {
           let h: tf.Tensor2D = x;
           for (let l = 0; l < o.layers; l++) h = tf.relu(h.matMul(weights[2 * l] as tf.Variable<tf.Rank.R2>).add(weights[2 * l + 1]!)) as tf.Tensor2D;

@@ -34,7 +34,7 @@ test("learnedSimilarity: the dot product sits at the noise floor, more data lowe
 });
 
 test("compareWorlds: the ground truth ranks above popularity on each world; ndcgOf and changedOptions", async () => {
-  const worlds = { linear: { numUsers: 60, numItems: 50, interactionsPerUser: 10, nonlinearity: 0 }, "non-linear": { numUsers: 60, numItems: 50, interactionsPerUser: 10, nonlinearity: 1 } };
+  const worlds = { linear: { numUsers: 60, numItems: 150, interactionsPerUser: 10, nonlinearity: 0 }, "non-linear": { numUsers: 60, numItems: 150, interactionsPerUser: 10, nonlinearity: 1 } };
   const rows = await compareWorlds(worlds, ["truth", "pop"], [0, 1]);
   assert.equal(rows.length, 4);
   for (const w of Object.keys(worlds)) assert.ok(ndcgOf(rows, w, "ground truth") > ndcgOf(rows, w, "MostPopular"), w);
