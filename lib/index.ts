@@ -24,3 +24,4 @@ export * from "./teaching/embeddings";
 export * from "./teaching/overfitting";
 export * from "./teaching/two-tower-faiss";
 export * from "./teaching/reproduce-ncf";
+export * from "./teaching/linear-vs-nonlinear";
