@@ -5,6 +5,7 @@
 import type { Interactions } from "../data/interactions";
 import type { SyntheticDataset, SyntheticTruth } from "../data/synthetic";
 import { Rng, toRng } from "../random";
+import { checkPairs, checkUsers } from "./binary-matrix";
 import type { Recommender } from "./recommender";
 
 /** Scores every item by its number of training interactions, for every user alike. */
@@ -100,24 +101,6 @@ function fmix32(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-function checkUsers(model: Recommender, users: Int32Array): void {
-  for (let b = 0; b < users.length; b++) {
-    const u = users[b]!;
-    if (!(u >= 0 && u < model.numUsers)) throw new Error(`${model.name}: user index ${u} (position ${b}) is outside [0, ${model.numUsers})`);
-  }
-}
-
-function checkPairs(model: Recommender, users: Int32Array, items: Int32Array): void {
-  if (users.length !== items.length) {
-    throw new Error(`${model.name}.score: ${users.length} users but ${items.length} items; pass one user per item (pairs)`);
-  }
-  checkUsers(model, users);
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i]!;
-    if (!(it >= 0 && it < model.numItems)) throw new Error(`${model.name}.score: item index ${it} (position ${i}) is outside [0, ${model.numItems})`);
-  }
 }
 
 /**
