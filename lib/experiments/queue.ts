@@ -40,9 +40,13 @@ export async function runOnQueue(url: string, jobs: { id: string; spec: RunSpec 
     const pending = new Set(jobs.map((j) => j.id));
     while (pending.size) {
       for (const id of [...pending]) {
+        // The state first, then the job: a job read before it completes carries no return value even when its
+        // state, read a moment later, says completed.
+        const state = await queue.getJobState(id);
+        if (state === "unknown") throw new Error(`queue: job ${id} disappeared from ${url}`);
+        if (state !== "completed" && state !== "failed") continue;
         const job = await queue.getJob(id);
         if (!job) throw new Error(`queue: job ${id} disappeared from ${url}`);
-        const state = await job.getState();
         if (state === "completed") {
           pending.delete(id);
           onResult(job.returnvalue as RunResult);
