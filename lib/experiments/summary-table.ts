@@ -30,7 +30,8 @@ export function summaryTable(result: Pick<ExperimentResult, "summary" | "compari
       const s = cell.get(`${model}\u0000${metric}`);
       if (!s) return "-";
       const mark = s.mean === best.get(metric) ? "*" : " ";
-      return `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}${mark}`;
+      // One seed has no spread to show: "± 0.0000" would read as a measured sd of zero.
+      return runs.length > 1 ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}${mark}` : `${s.mean.toFixed(digits)}${mark}`;
     });
     const test = result.comparisons.find((c) => c.model === model && c.metric === "ndcg");
     const versus = model === reference ? "(reference)" : test ? `${test.meanDifference >= 0 ? "+" : ""}${test.meanDifference.toFixed(digits)} ${test.significant ? `p=${formatP(test.p)}` : "="}` : "-";

@@ -72,3 +72,12 @@ test("the terminal table: mean ± sd, the best marked, the paired test against t
   // Both have the same HR mean (0.55): both marked.
   assert.equal(lines.filter((l) => /0\.5500 ± 0\.0707\*/.test(l)).length, 2);
 });
+
+test("the terminal table: one seed shows the value alone, without a '± 0' spread it did not measure", () => {
+  const one = constructed();
+  const runs = one.runs.filter((r) => r.seed === 0);
+  const text = summaryTable({ ...one, runs, table: tidy(runs), summary: summarizeRuns(runs), comparisons: compareToReference(runs, "A") }, { metrics: [["ndcg", "NDCG@10"]] });
+  const b = text.split("\n").find((l) => l.startsWith("B "))!;
+  assert.match(b, /\s0\.3500\*/);
+  assert.doesNotMatch(text, /±/);
+});
