@@ -131,7 +131,7 @@ function stampMask(): Code {
 
 function topK(): Code {
   const [ROW, N, STAMP, TAG, K, ITEMS, SCORES, RES] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [J, SIZE, P, Q, END, S, WORST, WV, V] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const [J, SIZE, P, Q, END, S, WORST, WV] = [8, 9, 10, 11, 12, 13, 14, 15];
   /**
    * Insert (S, item J) into the sorted slots [0, P]: slots holding a smaller score move down one; an equal score
    * stays ahead (it has a lower index). P = size (filling) or k - 1 (full: the worst is dropped).
@@ -199,7 +199,7 @@ export function rankModuleBytes(dim: number, shared = true): Uint8Array {
       { name: "addBias", params: [I32, I32, I32], locals: [[1, I32], [1, V128]], body: addBias() },
       { name: "countAtLeast", params: [I32, I32, F32, I32, I32, I32], locals: [[5, I32], [1, F32], [4, V128]], body: countAtLeast() },
       { name: "stampMask", params: [I32, I32, I32, I32], locals: [[1, I32]], body: stampMask() },
-      { name: "topK", params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: [[5, I32], [2, F32], [2, V128]], body: topK() },
+      { name: "topK", params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: [[5, I32], [2, F32], [1, V128]], body: topK() },
     ],
     shared ? { minPages: 1, maxPages: MAX_PAGES } : undefined,
   );

@@ -65,6 +65,8 @@ export interface RankingReport {
   lists?: Int32Array;
   /** "factors" (one matrix product per block), "scoreAll" or "score" (sampled: per-pair scores). */
   scoring: "factors" | "scoreAll" | "score";
+  /** Threads that ranked (full ranking: 1 unless the kernel ran on several; see FullRankingOptions.threads). */
+  threads?: number;
   /** Wall-clock seconds of the evaluation. */
   seconds: number;
 }

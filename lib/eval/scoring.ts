@@ -85,7 +85,8 @@ function* factorBlocks(model: Recommender, f: Factors, users: Int32Array, blockS
   }
 }
 
-function checkFactors(model: Recommender, f: Factors): Factors {
+/** The factors of `model`, checked against its sizes (an error says what is wrong and how to evaluate anyway). */
+export function checkFactors(model: Recommender, f: Factors): Factors {
   const { dim } = f;
   const problems: string[] = [];
   if (!Number.isInteger(dim) || dim < 1) problems.push(`dim = ${dim} is not a positive integer`);

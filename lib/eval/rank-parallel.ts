@@ -1,0 +1,135 @@
+/**
+ * Full-ranking evaluation of a factor model with the kernel (rank-kernel.ts) on one or more threads: the calling
+ * thread writes the inputs once into one shared memory, then it and `threads - 1` pooled workers (rank-threads.ts)
+ * claim blocks of users from it until none is left (rank-shard.ts), and the per-user outputs are copied out.
+ * Nothing is copied per block and no score leaves the wasm memory.
+ *
+ * The calling thread never waits for a worker to start: it begins at once, and workers that are still starting
+ * when every block is taken just find nothing to do. So a cold pool costs little more than one thread would.
+ */
+import * as os from "os";
+import type { Factors } from "../models/recommender";
+import type { UserItemSets } from "./mask";
+import { PANEL, TILE, sharedMemory } from "./rank-kernel";
+import { CONTROL, copyPerUser, rankLayout, rankViews, type RankSpec } from "./rank-layout";
+import { readError, runShard, userPlaceholder } from "./rank-shard";
+import { rankThreads } from "./rank-threads";
+import type { PerUserValues } from "./report";
+
+export interface KernelRun {
+  factors: Factors;
+  numUsers: number;
+  numItems: number;
+  /** The evaluated users, in report order. */
+  cases: Int32Array;
+  relevant: UserItemSets;
+  masked: UserItemSets;
+  popularity: Int32Array;
+  k: number;
+  threads: number;
+  /** Users per claimed block; default DEFAULT_BLOCK. */
+  blockSize?: number;
+  /** For error messages: raw user ids. */
+  userIds: readonly string[];
+  /** Tests: one worker takes a block and dies with this message. */
+  crashForTest?: string;
+}
+
+/** Users per block a thread claims: small enough to share well between threads (16 x 3,706 items ~ 0.3 ms). */
+export const DEFAULT_BLOCK = 16;
+
+/** Threads for `threads: "auto"`: one for small evaluations (a worker's hand-off costs more than it saves). */
+export function autoThreads(cases: number, numItems: number, dim: number): number {
+  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  return cases * numItems * dim >= AUTO_THREADS_ABOVE ? Math.max(1, cores) : 1;
+}
+
+/** Multiply-adds of an evaluation above which "auto" uses every core (see README, Performance). */
+const AUTO_THREADS_ABOVE = 2e8;
+
+export async function rankWithKernel(run: KernelRun): Promise<{ perUser: PerUserValues; lists: Int32Array }> {
+  const { factors: f, numUsers, numItems, cases, relevant, masked, k } = run;
+  const threads = Math.max(1, Math.floor(run.threads));
+  const blockSize = Math.ceil((run.blockSize ?? DEFAULT_BLOCK) / TILE) * TILE;
+  let maxRelevant = 1;
+  for (let u = 0; u < numUsers; u++) maxRelevant = Math.max(maxRelevant, relevant.indptr[u + 1]! - relevant.indptr[u]!);
+  const spec: RankSpec = {
+    numUsers,
+    numItems,
+    dim: f.dim,
+    hasBias: !!f.itemBias,
+    cases: cases.length,
+    relevantNnz: relevant.indices.length,
+    maskedNnz: masked.indices.length,
+    maxRelevant,
+    k,
+    threads,
+    blockSize,
+  };
+  const L = rankLayout(spec);
+  const memory = sharedMemory(Math.ceil(L.bytes / 65536));
+  const v = rankViews(memory.buffer, L, spec);
+  writeInputs(run, L, v);
+  const numBlocks = Math.ceil(cases.length / blockSize);
+  const ctl = v.control;
+  Atomics.store(ctl, CONTROL.stopAt, cases.length);
+
+  const work = async () => {
+    runShard(memory, spec, 0);
+    await allFinished(ctl, numBlocks);
+  };
+  try {
+    if (threads === 1) await work();
+    else {
+      const pool = rankThreads();
+      pool.ensure(threads - 1);
+      await pool.during(threads - 1, (slot) => ({ type: "rank", memory, spec, slot, crash: slot === 1 ? run.crashForTest : undefined }), work);
+    }
+  } finally {
+    // A dead worker never finishes its block: release the wait.
+    Atomics.store(ctl, CONTROL.finished, numBlocks);
+    Atomics.notify(ctl, CONTROL.finished);
+  }
+  let first: { case: number; message: string } | undefined;
+  for (const t of L.threads) {
+    const e = readError(memory.buffer, t.error);
+    if (e && (!first || e.case < first.case)) first = e;
+  }
+  if (first) {
+    const u = first.case >= 0 ? cases[first.case]! : -1;
+    throw new Error(u >= 0 ? first.message.split(userPlaceholder(u)).join(`user ${run.userIds[u]} (index ${u})`) : first.message);
+  }
+  return { perUser: copyPerUser(v.perUser), lists: v.lists.slice() };
+}
+
+function writeInputs(run: KernelRun, L: ReturnType<typeof rankLayout>, v: ReturnType<typeof rankViews>): void {
+  const { factors: f, numItems, cases } = run;
+  const { dim } = f;
+  // Items in panels of 8: panel p holds, for each d, the d-th values of items 8p .. 8p + 7 (zeros past the end).
+  const panels = v.f32.subarray(L.panels >> 2, (L.panels >> 2) + L.numPanels * dim * PANEL);
+  for (let i = 0; i < numItems; i++) {
+    const base = Math.floor(i / PANEL) * dim * PANEL + (i % PANEL);
+    for (let d = 0; d < dim; d++) panels[base + d * PANEL] = f.items[i * dim + d]!;
+  }
+  const rows = v.f32.subarray(L.userRows >> 2);
+  for (let c = 0; c < cases.length; c++) rows.set(f.users.subarray(cases[c]! * dim, (cases[c]! + 1) * dim), c * dim);
+  if (f.itemBias) new Float64Array(v.f32.buffer, L.bias, numItems).set(f.itemBias);
+  v.cases.set(cases);
+  v.relIndptr.set(run.relevant.indptr);
+  v.relIndices.set(run.relevant.indices);
+  v.maskIndptr.set(run.masked.indptr);
+  v.maskIndices.set(run.masked.indices);
+  v.popularity.set(run.popularity);
+}
+
+type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
+
+async function allFinished(ctl: Int32Array, total: number): Promise<void> {
+  const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+  for (;;) {
+    const done = Atomics.load(ctl, CONTROL.finished);
+    if (done >= total) return;
+    const w = waitAsync(ctl, CONTROL.finished, done);
+    if (w.async) await w.value;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The worker threads of full-ranking evaluation: one pool per process, started lazily (the first evaluation that
+ * asks for more than one thread), grown on demand, reused across evaluations (a worker costs ~30 ms to start from
+ * dist/, more under tsx), unref'd while idle so it never keeps a process alive, and ended by
+ * `disposeEvaluationThreads()`. A worker that dies fails the evaluation in progress and takes the whole pool down
+ * with it (the next evaluation starts a new one): no thread is left behind.
+ *
+ * The entry works from sources and from dist/ (like lib/experiments/pool.ts): a .ts entry is loaded through tsx's
+ * require hook, because Node 20 does not pass `--import tsx` on to worker threads.
+ */
+import * as path from "path";
+import { Worker } from "node:worker_threads";
+import type { WorkerMessage } from "./rank-worker";
+
+const entry = path.join(__dirname, `rank-worker${path.extname(__filename)}`);
+
+function startWorker(): Worker {
+  if (path.extname(entry) === ".ts") {
+    const tsx = require.resolve("tsx/cjs");
+    return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, { eval: true, execArgv: process.execArgv });
+  }
+  return new Worker(entry, { execArgv: process.execArgv });
+}
+
+export class RankThreads {
+  private workers: Worker[] = [];
+  private failed?: (err: Error) => void;
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** At least n workers (started now if missing; they join evaluations as soon as they are up). */
+  ensure(n: number): void {
+    while (this.workers.length < n) {
+      const w = startWorker();
+      w.unref();
+      const die = (why: string) => {
+        if (!this.workers.includes(w)) return;
+        const err = new Error(`full-ranking evaluation: worker thread ${w.threadId} ${why}; the evaluation stopped and its threads were ended`);
+        const fail = this.failed;
+        void this.dispose();
+        fail?.(err);
+      };
+      w.on("error", (err) => die(`failed: ${err.message}`));
+      w.on("exit", (code) => die(`exited (code ${code})`));
+      this.workers.push(w);
+    }
+  }
+
+  /**
+   * Hand an evaluation to the first `n` workers (scratch slots 1..n) and keep them referenced until `done`
+   * settles; `done` rejects if a worker dies first.
+   */
+  async during<T>(n: number, send: (slot: number) => WorkerMessage, work: () => Promise<T>): Promise<T> {
+    const used = this.workers.slice(0, n);
+    const crashed = new Promise<never>((_, reject) => (this.failed = reject));
+    try {
+      used.forEach((w, i) => {
+        w.ref();
+        w.postMessage(send(i + 1));
+      });
+      return await Promise.race([work(), crashed]);
+    } finally {
+      this.failed = undefined;
+      for (const w of used) w.unref();
+    }
+  }
+
+  /** End every worker; resolves when they have exited. */
+  async dispose(): Promise<void> {
+    const all = this.workers;
+    this.workers = [];
+    await Promise.all(all.map((w) => w.terminate()));
+  }
+}
+
+let pool: RankThreads | undefined;
+
+/** The process's pool (created on first use). */
+export function rankThreads(): RankThreads {
+  return (pool ??= new RankThreads());
+}
+
+/** End the worker threads of full-ranking evaluation (they are unref'd, so this is only needed to free them early). */
+export async function disposeEvaluationThreads(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  await p?.dispose();
+}
