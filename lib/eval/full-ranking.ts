@@ -14,7 +14,7 @@ import type { Recommender } from "../models/recommender";
 import { averageRecommendationPopularity, catalogCoverage, listPopularity } from "./catalog";
 import { checkSameSpace, userItemSets, type UserItemSets } from "./mask";
 import { rankRelevant, selectTopK } from "./ranking";
-import { autoThreads, rankWithKernel } from "./rank-parallel";
+import { autoThreads, rankWithKernel, type KernelTimings } from "./rank-parallel";
 import { allocPerUser, meanMetrics, recordCase, type PerUserValues, type RankingReport } from "./report";
 import { checkFactors, resolveScoring, scoreBlocks, type ScoringMode } from "./scoring";
 
@@ -85,7 +85,7 @@ export async function evaluateFullRanking(model: Recommender, test: Interactions
     throw new Error(`evaluateFullRanking: threads must be a positive integer or "auto", got ${threads}`);
   }
   const useKernel = scoring === "factors" && (options.kernel ?? tf.engine().backendName === "wasm");
-  let result: { perUser: PerUserValues; lists: Int32Array; threads: number };
+  let result: { perUser: PerUserValues; lists: Int32Array; threads: number; timings?: KernelTimings };
   if (useKernel) {
     const factors = checkFactors(model, model.factors!());
     const t = threads === "auto" ? autoThreads(n, numItems, factors.dim) : threads;
@@ -111,6 +111,7 @@ export async function evaluateFullRanking(model: Recommender, test: Interactions
     lists,
     scoring,
     threads: result.threads,
+    ...(result.timings ? { timings: result.timings } : {}),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -44,6 +44,8 @@ export interface ThreadScratch {
   res: number;
   /** int32 case, int32 byte length, then the message. */
   error: number;
+  /** float64 seconds: busy in this evaluation, of which computing scores (score4 + addBias). */
+  timing: number;
 }
 
 export interface RankLayout {
@@ -98,6 +100,7 @@ export function rankLayout(s: RankSpec): RankLayout {
       topScores: take(s.k * 4),
       res: take(16),
       error: take(8 + ERROR_BYTES),
+      timing: take(16),
     });
   }
   return { control, numPanels, panels, userRows, bias, cases, relIndptr, relIndices, maskIndptr, maskIndices, popularity, out, rowStride, threads, bytes: at };

@@ -47,7 +47,22 @@ export function autoThreads(cases: number, numItems: number, dim: number): numbe
 /** Multiply-adds of an evaluation above which "auto" uses every core (see README, Performance). */
 const AUTO_THREADS_ABOVE = 2e8;
 
-export async function rankWithKernel(run: KernelRun): Promise<{ perUser: PerUserValues; lists: Int32Array }> {
+/** Where the time of a kernel evaluation went, in seconds. */
+export interface KernelTimings {
+  /** Writing the inputs into the shared memory (and allocating it). */
+  setup: number;
+  /** Computing scores (the kernel's products), summed over threads. */
+  products: number;
+  /** Ranking, top-k lists and per-user metrics, summed over threads. */
+  ranking: number;
+  /** The calling thread waiting for workers to finish their last blocks, plus reading the outputs back. */
+  waiting: number;
+  /** Busy seconds of each thread that took part (slot order; 0 for a worker that found nothing left). */
+  threadBusy: number[];
+}
+
+export async function rankWithKernel(run: KernelRun): Promise<{ perUser: PerUserValues; lists: Int32Array; timings: KernelTimings }> {
+  const t0 = performance.now();
   const { factors: f, numUsers, numItems, cases, relevant, masked, k } = run;
   const threads = Math.max(1, Math.floor(run.threads));
   const blockSize = Math.ceil((run.blockSize ?? DEFAULT_BLOCK) / TILE) * TILE;
@@ -74,8 +89,11 @@ export async function rankWithKernel(run: KernelRun): Promise<{ perUser: PerUser
   const ctl = v.control;
   Atomics.store(ctl, CONTROL.stopAt, cases.length);
 
+  const t1 = performance.now();
+  let t2 = t1;
   const work = async () => {
     runShard(memory, spec, 0);
+    t2 = performance.now();
     await allFinished(ctl, numBlocks);
   };
   try {
@@ -99,7 +117,18 @@ export async function rankWithKernel(run: KernelRun): Promise<{ perUser: PerUser
     const u = first.case >= 0 ? cases[first.case]! : -1;
     throw new Error(u >= 0 ? first.message.split(userPlaceholder(u)).join(`user ${run.userIds[u]} (index ${u})`) : first.message);
   }
-  return { perUser: copyPerUser(v.perUser), lists: v.lists.slice() };
+  const result = { perUser: copyPerUser(v.perUser), lists: v.lists.slice() };
+  const timing = L.threads.map((t) => new Float64Array(memory.buffer, t.timing, 2));
+  const products = timing.reduce((s, t) => s + t[1]!, 0);
+  const busy = timing.reduce((s, t) => s + t[0]!, 0);
+  const timings = {
+    setup: (t1 - t0) / 1000,
+    products,
+    ranking: busy - products,
+    waiting: (performance.now() - t2) / 1000,
+    threadBusy: timing.map((t) => t[0]!),
+  };
+  return { ...result, timings };
 }
 
 function writeInputs(run: KernelRun, L: ReturnType<typeof rankLayout>, v: ReturnType<typeof rankViews>): void {
@@ -107,9 +136,11 @@ function writeInputs(run: KernelRun, L: ReturnType<typeof rankLayout>, v: Return
   const { dim } = f;
   // Items in panels of 8: panel p holds, for each d, the d-th values of items 8p .. 8p + 7 (zeros past the end).
   const panels = v.f32.subarray(L.panels >> 2, (L.panels >> 2) + L.numPanels * dim * PANEL);
-  for (let i = 0; i < numItems; i++) {
-    const base = Math.floor(i / PANEL) * dim * PANEL + (i % PANEL);
-    for (let d = 0; d < dim; d++) panels[base + d * PANEL] = f.items[i * dim + d]!;
+  const items = f.items;
+  for (let p = 0, o = 0; p < L.numPanels; p++) {
+    const first = p * PANEL;
+    const count = Math.min(PANEL, numItems - first);
+    for (let d = 0; d < dim; d++, o += PANEL) for (let l = 0; l < count; l++) panels[o + l] = items[(first + l) * dim + d]!;
   }
   const rows = v.f32.subarray(L.userRows >> 2);
   for (let c = 0; c < cases.length; c++) rows.set(f.users.subarray(cases[c]! * dim, (cases[c]! + 1) * dim), c * dim);

@@ -29,6 +29,8 @@ export function runShard(memory: { buffer: ArrayBufferLike }, spec: RankSpec, sl
   const ctl = v.control;
   const scratch = L.threads[slot]!;
   const numBlocks = Math.ceil(spec.cases / spec.blockSize);
+  const started = performance.now();
+  let products = 0;
   let current = -1;
   try {
     const kernel = rankKernel(spec.dim, memory);
@@ -49,11 +51,13 @@ export function runShard(memory: { buffer: ArrayBufferLike }, spec: RankSpec, sl
         const end = Math.min(spec.cases, (b + 1) * blockSize);
         for (let tile = b * blockSize; tile < end; tile += TILE) {
           if (tile >= Atomics.load(ctl, CONTROL.stopAt)) break;
+          const t0 = performance.now();
           kernel.score4(L.userRows + tile * spec.dim * 4, L.panels, L.numPanels, scratch.rows, L.rowStride);
+          if (spec.hasBias) for (let r = 0; r < TILE; r++) kernel.addBias(scratch.rows + r * L.rowStride, L.numPanels * (PANEL / 4), L.bias);
+          products += performance.now() - t0;
           for (let r = 0, c = tile; r < TILE && c < end; r++, c++) {
             current = c;
             const row = scratch.rows + r * L.rowStride;
-            if (spec.hasBias) kernel.addBias(row, L.numPanels * (PANEL / 4), L.bias);
             const u = cases[c]!;
             const r0 = relIndptr[u]!;
             const r1 = relIndptr[u + 1]!;
@@ -91,6 +95,9 @@ export function runShard(memory: { buffer: ArrayBufferLike }, spec: RankSpec, sl
     recordError(v, ctl, scratch.error, -1, err);
     while (Atomics.add(ctl, CONTROL.next, 1) < numBlocks) finish(ctl);
   }
+  const timing = new Float64Array(memory.buffer, scratch.timing, 2);
+  timing[0] = (performance.now() - started) / 1000;
+  timing[1] = products / 1000;
 }
 
 function finish(ctl: Int32Array): void {

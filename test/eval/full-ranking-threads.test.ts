@@ -57,7 +57,7 @@ function world(seed: number, numUsers: number, numItems: number, dim: number, o:
 
 /** Everything in a report except the wall-clock time and the thread count. */
 function content(r: RankingReport) {
-  const { seconds: _s, threads: _t, ...rest } = r;
+  const { seconds: _s, threads: _t, timings: _timings, ...rest } = r;
   return rest;
 }
 
