@@ -25,6 +25,10 @@ function startWorker(): Worker {
 export class RankThreads {
   private workers: Worker[] = [];
   private failed?: (err: Error) => void;
+  /** Tasks sent and not yet done, per memory: a memory is reused only when none are left. */
+  private readonly pending = new Map<object, number>();
+  /** The memories of the tasks each worker has been sent and not finished, in order. */
+  private readonly sentTo = new Map<Worker, object[]>();
 
   get size(): number {
     return this.workers.length;
@@ -43,6 +47,11 @@ export class RankThreads {
         fail?.(err);
       };
       w.on("error", (err) => die(`failed: ${err.message}`));
+      w.on("message", (m: { type: string }) => {
+        if (m.type !== "done") return;
+        const memory = this.sentTo.get(w)?.shift();
+        if (memory) this.pending.set(memory, this.pending.get(memory)! - 1);
+      });
       w.on("exit", (code) => die(`exited (code ${code})`));
       this.workers.push(w);
     }
@@ -52,13 +61,18 @@ export class RankThreads {
    * Hand an evaluation to the first `n` workers (scratch slots 1..n) and keep them referenced until `done`
    * settles; `done` rejects if a worker dies first.
    */
-  async during<T>(n: number, send: (slot: number) => WorkerMessage, work: () => Promise<T>): Promise<T> {
+  async during<T>(n: number, send: (slot: number) => WorkerMessage & { type: "rank" }, work: () => Promise<T>): Promise<T> {
     const used = this.workers.slice(0, n);
     const crashed = new Promise<never>((_, reject) => (this.failed = reject));
     try {
       used.forEach((w, i) => {
         w.ref();
-        w.postMessage(send(i + 1));
+        const task = send(i + 1);
+        w.postMessage(task);
+        this.pending.set(task.memory, (this.pending.get(task.memory) ?? 0) + 1);
+        const sent = this.sentTo.get(w) ?? [];
+        sent.push(task.memory);
+        this.sentTo.set(w, sent);
       });
       return await Promise.race([work(), crashed]);
     } finally {
@@ -67,10 +81,17 @@ export class RankThreads {
     }
   }
 
+  /** True while a worker may still read or write `memory` (a task sent to it is not done). */
+  inUse(memory: object): boolean {
+    return (this.pending.get(memory) ?? 0) > 0;
+  }
+
   /** End every worker; resolves when they have exited. */
   async dispose(): Promise<void> {
     const all = this.workers;
     this.workers = [];
+    this.pending.clear();
+    this.sentTo.clear();
     await Promise.all(all.map((w) => w.terminate()));
   }
 }
@@ -86,5 +107,18 @@ export function rankThreads(): RankThreads {
 export async function disposeEvaluationThreads(): Promise<void> {
   const p = pool;
   pool = undefined;
+  for (const release of onDispose) release();
   await p?.dispose();
+}
+
+const onDispose: (() => void)[] = [];
+
+/** Run `release` when the threads are disposed (the evaluator drops its kept memory then). */
+export function onDisposeEvaluationThreads(release: () => void): void {
+  onDispose.push(release);
+}
+
+/** Whether a pooled worker may still use `memory`. */
+export function memoryInUse(memory: object): boolean {
+  return pool?.inUse(memory) ?? false;
 }

@@ -17,5 +17,7 @@ parentPort!.on("message", (m: WorkerMessage) => {
     throw new Error(m.crash);
   }
   runShard(m.memory, m.spec, m.slot);
+  // The calling thread reuses a memory only once every worker it was sent to is done with it.
+  parentPort!.postMessage({ type: "done" });
 });
 parentPort!.postMessage({ type: "ready" });
