@@ -101,7 +101,11 @@ export async function rankWithKernel(run: KernelRun): Promise<{ perUser: PerUser
     else {
       const pool = rankThreads();
       pool.ensure(threads - 1);
-      await pool.during(threads - 1, (slot) => ({ type: "rank", memory, spec, slot, crash: slot === 1 ? run.crashForTest : undefined }), work);
+      await pool.during(threads - 1, (slot) => ({ type: "rank", memory, spec, slot, crash: slot === 1 ? run.crashForTest : undefined }), async () => {
+        await work();
+        // Their timings are written after their last block; and the memory can then be reused at once.
+        await pool.settled(memory);
+      });
     }
   } finally {
     // A dead worker never finishes its block: release the wait.

@@ -29,6 +29,9 @@ export class RankThreads {
   private readonly pending = new Map<object, number>();
   /** The memories of the tasks each worker has been sent and not finished, in order. */
   private readonly sentTo = new Map<Worker, object[]>();
+  /** Workers that have started (loaded their code). */
+  private readonly ready = new Set<Worker>();
+  private readonly waiters = new Set<() => void>();
 
   get size(): number {
     return this.workers.length;
@@ -48,9 +51,11 @@ export class RankThreads {
       };
       w.on("error", (err) => die(`failed: ${err.message}`));
       w.on("message", (m: { type: string }) => {
+        if (m.type === "ready") this.ready.add(w);
         if (m.type !== "done") return;
         const memory = this.sentTo.get(w)?.shift();
         if (memory) this.pending.set(memory, this.pending.get(memory)! - 1);
+        for (const check of [...this.waiters]) check();
       });
       w.on("exit", (code) => die(`exited (code ${code})`));
       this.workers.push(w);
@@ -81,6 +86,23 @@ export class RankThreads {
     }
   }
 
+  /**
+   * Resolves when every worker that had started by now is done with `memory` (each is then past its last block:
+   * this takes microseconds). Workers still starting are not waited for; they will find nothing left to do.
+   */
+  settled(memory: object): Promise<void> {
+    const started = [...this.ready];
+    return new Promise((resolve) => {
+      const check = () => {
+        if (started.some((w) => this.workers.includes(w) && this.sentTo.get(w)?.includes(memory))) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
   /** True while a worker may still read or write `memory` (a task sent to it is not done). */
   inUse(memory: object): boolean {
     return (this.pending.get(memory) ?? 0) > 0;
@@ -92,6 +114,8 @@ export class RankThreads {
     this.workers = [];
     this.pending.clear();
     this.sentTo.clear();
+    this.ready.clear();
+    for (const check of [...this.waiters]) check();
     await Promise.all(all.map((w) => w.terminate()));
   }
 }
