@@ -7,6 +7,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
@@ -145,25 +146,53 @@ test("a worker that dies ends the evaluation with its error and every worker thr
   assert.deepStrictEqual(content(await evaluateFullRanking(w.model, w.test, { train: w.train, threads: 3 })), content(reference));
 });
 
-test("the pool never keeps a process alive: a script that evaluates on 2 threads and returns exits", () => {
-  const lib = path.join(__dirname, "..", "..", "lib");
+/**
+ * A script that evaluates on 2 threads until the worker has taken blocks (it joins once it is up) and returns
+ * without disposing the pool: it must exit by itself.
+ */
+function evaluateInChild(lib: string, execArgv: string[]) {
   const script = `
     const { initBackend } = require(${JSON.stringify(path.join(lib, "backend"))});
     const { Interactions } = require(${JSON.stringify(path.join(lib, "data", "interactions"))});
     const { evaluateFullRanking } = require(${JSON.stringify(path.join(lib, "eval", "full-ranking"))});
     (async () => {
       await initBackend({ backend: "wasm" });
-      const n = 64, m = 50, d = 4;
+      const n = 3000, m = 2000, d = 32;
       const f = { users: Float32Array.from({ length: n * d }, (_, i) => Math.sin(i)), items: Float32Array.from({ length: m * d }, (_, i) => Math.cos(i)), dim: d };
       const model = { name: "dot", numUsers: n, numItems: m, factors: () => f, score: async () => new Float32Array(0), scoreAll: async () => new Float32Array(0) };
       const users = Int32Array.from({ length: n }, (_, u) => u);
       const test = new Interactions({ users, items: users.map((u) => u % m), numUsers: n, numItems: m });
       const train = new Interactions({ users, items: users.map((u) => (u + 1) % m), numUsers: n, numItems: m });
-      const r = await evaluateFullRanking(model, test, { train, threads: 2 });
-      console.log("threads", r.threads);
+      const one = await evaluateFullRanking(model, test, { train, threads: 1 });
+      // The first evaluations may end before the worker is up; it joins one of the next.
+      let two;
+      for (let i = 0; i < 200; i++) {
+        two = await evaluateFullRanking(model, test, { train, threads: 2 });
+        if (two.timings.threadBusy[1] > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const same = JSON.stringify([one.metrics, Array.from(one.lists)]) === JSON.stringify([two.metrics, Array.from(two.lists)]);
+      console.log(JSON.stringify({ threads: two.threads, workerBusy: two.timings.threadBusy[1], same }));
     })();
   `;
-  const out = spawnSync(process.execPath, [...process.execArgv, "-e", script], { encoding: "utf8", timeout: 60_000 });
+  const out = spawnSync(process.execPath, [...execArgv, "-e", script], { encoding: "utf8", timeout: 120_000 });
   assert.equal(out.status, 0, out.stderr);
-  assert.match(out.stdout, /threads 2/);
+  const r = JSON.parse(out.stdout.trim().split("\n").pop()!) as { threads: number; workerBusy: number; same: boolean };
+  assert.equal(r.threads, 2);
+  assert.ok(r.workerBusy > 0, "the worker took part");
+  assert.ok(r.same);
+}
+
+const ROOT = path.join(__dirname, "..", "..");
+
+test("the pool never keeps a process alive, and its worker runs from sources (tsx)", () => {
+  evaluateInChild(path.join(ROOT, "lib"), process.execArgv);
 });
+
+test(
+  "the worker entry runs from the compiled dist/ too",
+  { skip: !existsSync(path.join(ROOT, "dist", "eval", "rank-worker.js")) && "dist/ is not built (npm run build)" },
+  () => {
+    evaluateInChild(path.join(ROOT, "dist"), []);
+  },
+);
