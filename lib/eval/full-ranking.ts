@@ -3,6 +3,9 @@
  * items the user has in training (and in `exclude`, e.g. validation), which are masked — but never the user's
  * own held-out items (see mask.ts). Ranks are pessimistic on ties (see ranking.ts).
  *
+ * Factor models on the wasm backend are scored and ranked by a WebAssembly kernel, on one or more threads
+ * (rank-parallel.ts), with the same results bit for bit as the tf.matMul path kept below (`kernel: false`).
+ *
  * Why full ranking: metrics on 1 held-out item + 100 sampled negatives are not consistent with the full-ranking
  * metrics they approximate and can even order models differently (Krichene & Rendle, "On Sampled Metrics for
  * Item Recommendation", KDD 2020); Rendle et al. (RecSys 2020) re-ran the NCF comparison with a tuned dot

@@ -18,7 +18,7 @@ import { recordCase } from "./report";
 
 /**
  * Errors name users by index here (threads do not have the id maps); the calling thread puts the id back
- * (see `userContext`).
+ * (rankWithKernel in rank-parallel.ts).
  */
 export const userPlaceholder = (u: number): string => `user #${u}#`;
 
