@@ -17,6 +17,7 @@ import type { Recommender } from "../models/recommender";
 import { averageRecommendationPopularity, catalogCoverage, listPopularity } from "./catalog";
 import { checkSameSpace, userItemSets, type UserItemSets } from "./mask";
 import { rankRelevant, selectTopK } from "./ranking";
+import { rankKernelAvailable } from "./rank-kernel";
 import { autoThreads, rankWithKernel, type KernelTimings } from "./rank-parallel";
 import { allocPerUser, meanMetrics, recordCase, type PerUserValues, type RankingReport } from "./report";
 import { checkFactors, resolveScoring, scoreBlocks, type ScoringMode } from "./scoring";
@@ -87,7 +88,10 @@ export async function evaluateFullRanking(model: Recommender, test: Interactions
   if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1)) {
     throw new Error(`evaluateFullRanking: threads must be a positive integer or "auto", got ${threads}`);
   }
-  const useKernel = scoring === "factors" && (options.kernel ?? tf.engine().backendName === "wasm");
+  if (options.kernel && !rankKernelAvailable()) {
+    throw new Error("evaluateFullRanking: kernel: true, but this JavaScript engine lacks WebAssembly SIMD or SharedArrayBuffer; leave kernel unset");
+  }
+  const useKernel = scoring === "factors" && (options.kernel ?? (tf.engine().backendName === "wasm" && rankKernelAvailable()));
   let result: { perUser: PerUserValues; lists: Int32Array; threads: number; timings?: KernelTimings };
   if (useKernel) {
     const factors = checkFactors(model, model.factors!());

@@ -215,6 +215,7 @@ export interface RankKernel {
 }
 
 interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer };
@@ -225,6 +226,20 @@ const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 export function sharedMemory(pages: number): { buffer: SharedArrayBuffer } {
   if (pages > MAX_PAGES) throw new Error(`full-ranking kernel: needs ${pages} pages of 64 KiB, more than wasm32's 4 GiB; evaluate fewer users at a time (options.users)`);
   return new Wasm.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+let available: boolean | undefined;
+
+/** Whether this engine runs the kernel (WebAssembly SIMD and shared memory); evaluators fall back to tf ops if not. */
+export function rankKernelAvailable(): boolean {
+  if (available === undefined) {
+    try {
+      available = typeof SharedArrayBuffer === "function" && Wasm.validate(rankModuleBytes(1));
+    } catch {
+      available = false;
+    }
+  }
+  return available;
 }
 
 // Compiled once per dim and thread (compiling unrolls dim steps; instantiating is cheap).
