@@ -83,35 +83,54 @@ export async function rankWithKernel(run: KernelRun): Promise<{ perUser: PerUser
   };
   const L = rankLayout(spec);
   const memory = memoryFor(L);
-  const v = rankViews(memory.buffer, L, spec);
-  writeInputs(run, L, v);
-  const numBlocks = Math.ceil(cases.length / blockSize);
-  const ctl = v.control;
-  Atomics.store(ctl, CONTROL.stopAt, cases.length);
-
-  const t1 = performance.now();
-  let t2 = t1;
-  const work = async () => {
-    runShard(memory, spec, 0);
-    t2 = performance.now();
-    await allFinished(ctl, numBlocks);
-  };
   try {
-    if (threads === 1) await work();
-    else {
-      const pool = rankThreads();
-      pool.ensure(threads - 1);
-      await pool.during(threads - 1, (slot) => ({ type: "rank", memory, spec, slot, crash: slot === 1 ? run.crashForTest : undefined }), async () => {
-        await work();
-        // Their timings are written after their last block; and the memory can then be reused at once.
-        await pool.settled(memory);
-      });
+    const v = rankViews(memory.buffer, L, spec);
+    writeInputs(run, L, v);
+    const numBlocks = Math.ceil(cases.length / blockSize);
+    const ctl = v.control;
+    Atomics.store(ctl, CONTROL.stopAt, cases.length);
+
+    const t1 = performance.now();
+    let t2 = t1;
+    const work = async () => {
+      runShard(memory, spec, 0);
+      t2 = performance.now();
+      await allFinished(ctl, numBlocks);
+    };
+    try {
+      if (threads === 1) await work();
+      else {
+        const pool = rankThreads();
+        pool.ensure(threads - 1);
+        const task = (slot: number) => ({ type: "rank" as const, memory, spec, slot, crash: slot === 1 ? run.crashForTest : undefined });
+        await pool.during(threads - 1, task, async () => {
+          await work();
+          // Their timings are written after their last block; and the memory can then be reused at once.
+          await pool.settled(memory);
+        });
+      }
+    } finally {
+      // A dead worker never finishes its block: release the wait.
+      Atomics.store(ctl, CONTROL.finished, numBlocks);
+      Atomics.notify(ctl, CONTROL.finished);
     }
+    return collect(run, L, v, memory, t0, t1, t2);
   } finally {
-    // A dead worker never finishes its block: release the wait.
-    Atomics.store(ctl, CONTROL.finished, numBlocks);
-    Atomics.notify(ctl, CONTROL.finished);
+    release(memory);
   }
+}
+
+/** The outputs of a finished evaluation (copied out of the shared memory), or the error of its lowest case. */
+function collect(
+  run: KernelRun,
+  L: ReturnType<typeof rankLayout>,
+  v: ReturnType<typeof rankViews>,
+  memory: { buffer: SharedArrayBuffer },
+  t0: number,
+  t1: number,
+  t2: number,
+): { perUser: PerUserValues; lists: Int32Array; timings: KernelTimings } {
+  const { cases } = run;
   let first: { case: number; message: string } | undefined;
   for (const t of L.threads) {
     const e = readError(memory.buffer, t.error);
@@ -143,19 +162,25 @@ export async function rankWithKernel(run: KernelRun): Promise<{ perUser: PerUser
  * rewritten (inputs) or written for every case (outputs); padding past the items and users only feeds score
  * columns and rows nobody reads. disposeEvaluationThreads() drops it.
  */
-let kept: { memory: { buffer: SharedArrayBuffer }; bytes: number } | undefined;
+let kept: { memory: { buffer: SharedArrayBuffer }; bytes: number; busy: boolean } | undefined;
 onDisposeEvaluationThreads(() => (kept = undefined));
 
+/** A memory for layout L, marked busy until `release` (evaluations may run concurrently: each gets its own). */
 function memoryFor(L: ReturnType<typeof rankLayout>): { buffer: SharedArrayBuffer } {
-  if (kept && kept.bytes >= L.bytes && !memoryInUse(kept.memory)) {
+  if (kept && !kept.busy && kept.bytes >= L.bytes && !memoryInUse(kept.memory)) {
+    kept.busy = true;
     const u8 = new Uint8Array(kept.memory.buffer);
     u8.fill(0, L.control, L.control + 64);
     for (const t of L.threads) u8.fill(0, t.rows, t.timing + 16);
     return kept.memory;
   }
   const pages = Math.ceil(L.bytes / 65536);
-  kept = { memory: sharedMemory(pages), bytes: pages * 65536 };
+  kept = { memory: sharedMemory(pages), bytes: pages * 65536, busy: true };
   return kept.memory;
+}
+
+function release(memory: object): void {
+  if (kept?.memory === memory) kept.busy = false;
 }
 
 function writeInputs(run: KernelRun, L: ReturnType<typeof rankLayout>, v: ReturnType<typeof rankViews>): void {

@@ -24,7 +24,8 @@ function startWorker(): Worker {
 
 export class RankThreads {
   private workers: Worker[] = [];
-  private failed?: (err: Error) => void;
+  /** Rejecters of the evaluations in progress (several may run at once; a dead worker fails them all). */
+  private readonly failed = new Set<(err: Error) => void>();
   /** Tasks sent and not yet done, per memory: a memory is reused only when none are left. */
   private readonly pending = new Map<object, number>();
   /** The memories of the tasks each worker has been sent and not finished, in order. */
@@ -45,9 +46,9 @@ export class RankThreads {
       const die = (why: string) => {
         if (!this.workers.includes(w)) return;
         const err = new Error(`full-ranking evaluation: worker thread ${w.threadId} ${why}; the evaluation stopped and its threads were ended`);
-        const fail = this.failed;
+        const fail = [...this.failed];
         void this.dispose();
-        fail?.(err);
+        for (const f of fail) f(err);
       };
       w.on("error", (err) => die(`failed: ${err.message}`));
       w.on("message", (m: { type: string }) => {
@@ -68,7 +69,9 @@ export class RankThreads {
    */
   async during<T>(n: number, send: (slot: number) => WorkerMessage & { type: "rank" }, work: () => Promise<T>): Promise<T> {
     const used = this.workers.slice(0, n);
-    const crashed = new Promise<never>((_, reject) => (this.failed = reject));
+    let reject!: (err: Error) => void;
+    const crashed = new Promise<never>((_, r) => (reject = r));
+    this.failed.add(reject);
     try {
       used.forEach((w, i) => {
         w.ref();
@@ -81,7 +84,7 @@ export class RankThreads {
       });
       return await Promise.race([work(), crashed]);
     } finally {
-      this.failed = undefined;
+      this.failed.delete(reject);
       for (const w of used) w.unref();
     }
   }

@@ -80,6 +80,7 @@ test("kernel on 1, 2 and 3 threads = the tf.matMul path, bit for bit (ties, bias
     ["dim 1, all-tied rows, k > candidates", world(3, 40, 9, 1, { levels: 1, perUser: 4 }), { k: 12 }],
     ["item bias, several held-out items", world(4, 123, 250, 17, { bias: true, maxTest: 6 }), { k: 10 }],
     ["ties + bias + several held-out", world(5, 64, 37, 8, { levels: 3, bias: true, maxTest: 4 }), { k: 3 }],
+    ["3 users x 3 items (less than a tile, a SIMD group and a panel)", world(10, 3, 3, 5, { perUser: 1, maxTest: 2 }), { k: 2 }],
   ];
   for (const [what, w, options] of cases) {
     await assertSame(w, options, what);
@@ -87,6 +88,22 @@ test("kernel on 1, 2 and 3 threads = the tf.matMul path, bit for bit (ties, bias
     const subset = Int32Array.from({ length: Math.floor(w.model.numUsers / 3) }, (_, i) => (i * 7) % w.model.numUsers).filter((u, i, a) => a.indexOf(u) === i);
     await assertSame(w, { ...options, users: subset.reverse() }, `${what}, users subset`);
     await assertSame(w, { ...options, blockSize: 4 }, `${what}, blockSize 4`);
+  }
+});
+
+test("evaluations running at the same time do not share a memory: each gets its own answer", async () => {
+  await initBackend({ backend: "wasm" });
+  const a = world(11, 120, 90, 8);
+  const b = world(12, 150, 70, 4, { bias: true, maxTest: 3 });
+  const ra = await evaluateFullRanking(a.model, a.test, { train: a.train, kernel: false });
+  const rb = await evaluateFullRanking(b.model, b.test, { train: b.train, kernel: false });
+  for (const threads of [1, 2]) {
+    const both = await Promise.all([
+      evaluateFullRanking(a.model, a.test, { train: a.train, threads, blockSize: 4 }),
+      evaluateFullRanking(b.model, b.test, { train: b.train, threads, blockSize: 4 }),
+      evaluateFullRanking(a.model, a.test, { train: a.train, threads, blockSize: 4 }),
+    ]);
+    assert.deepStrictEqual(both.map(content), [ra, rb, ra].map(content), `threads ${threads}`);
   }
 });
 
