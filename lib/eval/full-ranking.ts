@@ -38,8 +38,8 @@ export interface FullRankingOptions {
   /**
    * Threads for factor models scored by the kernel: the calling thread plus `threads - 1` pooled worker threads
    * (started on first use, reused, unref'd; `disposeEvaluationThreads()` ends them). "auto" (default): every core
-   * when the evaluation is large (users x items x dim >= 2e8, e.g. MovieLens-1M), else 1. Results are the same
-   * for any number. Models without factors() are scored through scoreAll on the calling thread only.
+   * (or RECSYS_EVAL_THREADS) when the evaluation is large (users x items x dim >= 2e8, e.g. MovieLens-1M), else 1.
+   * Results are the same for any number. Models without factors() are scored through scoreAll on the calling thread.
    */
   threads?: number | "auto";
   /**

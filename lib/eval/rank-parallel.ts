@@ -38,9 +38,14 @@ export interface KernelRun {
 /** Users per block a thread claims: small enough to share well between threads (16 x 3,706 items ~ 0.3 ms). */
 export const DEFAULT_BLOCK = 16;
 
-/** Threads for `threads: "auto"`: one for small evaluations (a worker's hand-off costs more than it saves). */
+/**
+ * Threads for `threads: "auto"`: one for small evaluations (a worker's hand-off costs more than it saves), else
+ * every core, or RECSYS_EVAL_THREADS when set (the experiment pool sets 1 in its worker processes, which already
+ * use the cores).
+ */
 export function autoThreads(cases: number, numItems: number, dim: number): number {
-  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  const fromEnv = Number(process.env.RECSYS_EVAL_THREADS);
+  const cores = Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   return cases * numItems * dim >= AUTO_THREADS_ABOVE ? Math.max(1, cores) : 1;
 }
 
