@@ -277,7 +277,8 @@ async function compareRound(round: (x: number) => number, withTorch: boolean) {
       ...(t
         ? {
             split: {
-              setupMasks: round(best.seconds - t.setup - Math.max(...t.threadBusy) - t.waiting),
+              // The calling thread's timeline: masks and checks, kernel set-up, its own blocks, waiting.
+              setupMasks: round(best.seconds - t.setup - t.threadBusy[0]! - t.waiting),
               setupKernel: round(t.setup),
               products: round(t.products),
               ranking: round(t.ranking),
