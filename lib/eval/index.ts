@@ -12,6 +12,7 @@ export { defaultBlockSize, scoreBlocks } from "./scoring";
 export type { ScoreBlock, ScoringMode } from "./scoring";
 export { evaluateFullRanking, FULL_RANKING_PROTOCOL } from "./full-ranking";
 export type { FullRankingOptions } from "./full-ranking";
+export { disposeEvaluationThreads } from "./rank-threads";
 export { evaluateSampled, sampledProtocol } from "./sampled";
 export type { SampledOptions } from "./sampled";
 export { evaluateRatings, RATING_PROTOCOL } from "./rating";

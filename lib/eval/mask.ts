@@ -46,7 +46,13 @@ export function userItemSets(sources: readonly Interactions[], keep?: UserItemSe
         }
       }
     }
-    indices.subarray(start, n).sort();
+    // One source's rows come out ascending already (csr() sorts them): sort only a row that needs it.
+    for (let j = start + 1; j < n; j++) {
+      if (indices[j]! < indices[j - 1]!) {
+        indices.subarray(start, n).sort();
+        break;
+      }
+    }
     indptr[u + 1] = n;
   }
   return { indptr, indices: indices.slice(0, n) };

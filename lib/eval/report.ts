@@ -65,6 +65,10 @@ export interface RankingReport {
   lists?: Int32Array;
   /** "factors" (one matrix product per block), "scoreAll" or "score" (sampled: per-pair scores). */
   scoring: "factors" | "scoreAll" | "score";
+  /** Threads that ranked (full ranking: 1 unless the kernel ran on several; see FullRankingOptions.threads). */
+  threads?: number;
+  /** Full ranking with the kernel: where the time went (lib/eval/rank-parallel.ts, KernelTimings). */
+  timings?: { setup: number; products: number; ranking: number; waiting: number; threadBusy: number[] };
   /** Wall-clock seconds of the evaluation. */
   seconds: number;
 }

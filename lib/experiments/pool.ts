@@ -35,7 +35,9 @@ export async function runInPool(jobs: PoolJob[], workers: number, onResult: (r: 
       };
       for (let w = 0; w < n; w++) {
         // The same Node flags as this process (e.g. tsx's loader when running from sources).
-        const child = fork(entry, [], { execArgv: process.execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        // Evaluations inside use one thread each: the processes already share the cores (lib/eval/rank-parallel.ts).
+        const env = { ...process.env, RECSYS_EVAL_THREADS: process.env.RECSYS_EVAL_THREADS ?? "1" };
+        const child = fork(entry, [], { execArgv: process.execArgv, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
         children.push(child);
         child.on("message", (m: { type: string; id?: string; result?: RunResult; message?: string }) => {
           if (m.type === "ready") {

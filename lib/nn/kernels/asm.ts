@@ -82,6 +82,35 @@ export const op = {
   end: [0x0b],
   br: (depth: number): Code => [0x0c, ...uleb(depth)],
   brIf: (depth: number): Code => [0x0d, ...uleb(depth)],
+  // For the full-ranking kernel (lib/eval/rank-kernel.ts).
+  i32Eqz: [0x45],
+  i32Eq: [0x46],
+  i32Ne: [0x47],
+  i32LtS: [0x48],
+  i32GtS: [0x4a],
+  i32GeS: [0x4e],
+  i32Or: [0x72],
+  i32Store: (offset = 0): Code => [0x36, 2, ...uleb(offset)],
+  f32Lt: [0x5d],
+  f32Gt: [0x5e],
+  f32Ge: [0x60],
+  f32Ne: [0x5c],
+  if: [0x04, 0x40],
+  else: [0x05],
+  /** Load one float and splat it to the four lanes. */
+  v128Load32Splat: (offset = 0): Code => [0xfd, ...uleb(0x09), 2, ...uleb(offset)],
+  v128Or: [0xfd, ...uleb(0x50)],
+  v128AnyTrue: [0xfd, ...uleb(0x53)],
+  /** i8x16.shuffle with its 16 lane indices (0-15 the first operand, 16-31 the second). */
+  i8x16Shuffle: (lanes: number[]): Code => [0xfd, ...uleb(0x0d), ...lanes],
+  i32x4ExtractLane: (lane: number): Code => [0xfd, ...uleb(0x1b), lane],
+  i32x4Add: [0xfd, ...uleb(0xae)],
+  i32x4Sub: [0xfd, ...uleb(0xb1)],
+  f32x4Ne: [0xfd, ...uleb(0x42)],
+  f32x4Ge: [0xfd, ...uleb(0x46)],
+  f32x4DemoteF64x2Zero: [0xfd, ...uleb(0x5e)],
+  f64x2PromoteLowF32x4: [0xfd, ...uleb(0x5f)],
+  f64x2Add: [0xfd, ...uleb(0xf0)],
 } as const;
 
 /** `while (counter < limit) { body; counter += step }` with i32 locals. */
@@ -110,13 +139,22 @@ export interface FunctionDef {
   /** Extra locals as [count, type] groups (indices continue after the params). */
   locals: [number, number][];
   body: Code;
+  /** Result types. Default: none. */
+  results?: number[];
 }
 
-/** A module importing env.memory and exporting the given functions (no results). */
-export function moduleBytes(functions: FunctionDef[]): Uint8Array {
-  const typeOf = (f: FunctionDef) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])];
+/** A shared memory import (for worker threads that all run on one memory): its size limits in 64 KiB pages. */
+export interface SharedMemoryLimits {
+  minPages: number;
+  maxPages: number;
+}
+
+/** A module importing env.memory (shared when `shared` is given) and exporting the given functions. */
+export function moduleBytes(functions: FunctionDef[], shared?: SharedMemoryLimits): Uint8Array {
+  const typeOf = (f: FunctionDef) => [0x60, ...vec(f.params.map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))];
   const types = section(1, vec(functions.map(typeOf)));
-  const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(0)]]));
+  const limits = shared ? [0x03, ...uleb(shared.minPages), ...uleb(shared.maxPages)] : [0x00, ...uleb(0)];
+  const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, ...limits]]));
   const funcs = section(3, vec(functions.map((_, i) => uleb(i))));
   const exportSection = section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
   const bodies = functions.map((f) => {
