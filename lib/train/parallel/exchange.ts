@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GradMap } from "../../nn/params";
 import type { GradientExchange } from "../../nn/step";
+import { copyValues } from "./heap-read";
 import { STATS, Shared, shardRange } from "./shared";
 
 interface Entry {
@@ -55,7 +56,7 @@ export class SharedExchange implements GradientExchange {
     const layout = this.layoutOf(grads);
     const [a, b] = shardRange(this.n, R, this.k);
     const mine = s.slot(this.step, this.k);
-    for (const e of layout) s.grads.set(grads.get(e.key)!.dataSync() as Float32Array, mine + e.offset);
+    for (const e of layout) copyValues(grads.get(e.key)!, s.grads, mine + e.offset);
     // An empty shard (a batch smaller than the replica count) stepped on a stand-in example: it counts for nothing.
     s.losses[(this.step % 2) * R + this.k] = b > a ? lossSum.dataSync()[0]! : 0;
     s.signal(s.ready(this.k), this.step);
@@ -67,14 +68,26 @@ export class SharedExchange implements GradientExchange {
     // Sum in shard order, every replica alike (see the module comment).
     const sum = this.reuse ? this.sum : new Float32Array(size);
     const g = s.grads;
+    const scales = new Float64Array(R);
+    const slots = new Int32Array(R);
     let total = 0;
     for (let j = 0; j < R; j++) {
       const [lo, hi] = shardRange(this.n, R, j);
-      const scale = (hi - lo) / this.n;
-      const o = s.slot(this.step, j);
-      if (j === 0) for (let i = 0; i < size; i++) sum[i] = g[o + i]! * scale;
-      else for (let i = 0; i < size; i++) sum[i] += g[o + i]! * scale;
+      scales[j] = (hi - lo) / this.n;
+      slots[j] = s.slot(this.step, j);
       total += s.losses[(this.step % 2) * R + j]!;
+    }
+    // One pass, accumulating in double precision in shard order, rounded once to float32.
+    if (R === 2) {
+      const [o0, o1] = [slots[0]!, slots[1]!];
+      const [c0, c1] = [scales[0]!, scales[1]!];
+      for (let i = 0; i < size; i++) sum[i] = g[o0 + i]! * c0 + g[o1 + i]! * c1;
+    } else {
+      for (let i = 0; i < size; i++) {
+        let acc = 0;
+        for (let j = 0; j < R; j++) acc += g[slots[j]! + i]! * scales[j]!;
+        sum[i] = acc;
+      }
     }
     const out: GradMap = new Map();
     for (const e of layout) out.set(e.key, tf.tensor(sum.subarray(e.offset, e.offset + e.size), e.shape, "float32"));

@@ -1,2 +1,2 @@
-export { DataParallel, type DataParallelOptions, type ParallelStats, type ReplicaTiming } from "./replicas";
+export { DataParallel, liveWorkerThreads, type DataParallelOptions, type ParallelStats, type ReplicaTiming } from "./replicas";
 export { AUTO_MIN_BATCH, checkWorkers, workersFor, type WorkersOption } from "./workers-option";

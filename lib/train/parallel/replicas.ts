@@ -51,6 +51,13 @@ export interface DataParallelOptions {
   failAtStep?: number;
 }
 
+let live = 0;
+
+/** Worker threads of data-parallel runs that have started and not yet exited (0 when no run is under way). */
+export function liveWorkerThreads(): number {
+  return live;
+}
+
 /** The worker entry: the compiled .js next to this file, or the .ts source under tsx (tests, benchmarks). */
 function startWorker(setup: ReplicaSetup, transfer: MessagePort[]): Worker {
   const ext = path.extname(__filename);
@@ -58,8 +65,13 @@ function startWorker(setup: ReplicaSetup, transfer: MessagePort[]): Worker {
   // The same Node flags as this process (e.g. tsx's loader). A worker does not inherit tsx's CommonJS hook for its
   // entry file, so under tsx the entry is required through it.
   const options = { workerData: setup, transferList: transfer, execArgv: process.execArgv };
-  if (ext !== ".ts") return new Worker(entry, options);
-  return new Worker(`require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(entry)});`, { ...options, eval: true });
+  const w =
+    ext !== ".ts"
+      ? new Worker(entry, options)
+      : new Worker(`require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(entry)});`, { ...options, eval: true });
+  live++;
+  w.once("exit", () => live--);
+  return w;
 }
 
 export class DataParallel {
