@@ -19,7 +19,7 @@ import { getLoss, type LossName } from "../../nn/losses";
 import { Optimizer, optimizerOptionsOf, type OptimizerState } from "../../nn/optimizers";
 import type { WeightMap } from "../../nn/params";
 import { SharedExchange } from "./exchange";
-import { C, CMD, FIELD, ReplicaStopped, STATS, Shared, SharedInput, shardOf, type SharedBuffers } from "./shared";
+import { C, CMD, FIELD, ReplicaStopped, STATS, Shared, SharedInput, shardOf, spinUntil, type SharedBuffers } from "./shared";
 
 /** What the main thread sends a replica once, when it starts. */
 export interface ReplicaSetup {
@@ -84,6 +84,7 @@ function readBatch(input: SharedInput): TrainBatch {
 
 /** Wait for the command after `seen` (no stall limit: the main thread may be validating for minutes). */
 function nextCommand(seen: number): number {
+  spinUntil(shared.control, C.CMD_SEQ, seen + 1, performance.now());
   for (;;) {
     const seq = Atomics.load(shared.control, C.CMD_SEQ);
     if (seq > seen) return seq;
