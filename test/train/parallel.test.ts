@@ -191,6 +191,24 @@ test("a worker that fails (module that throws; a step that throws) ends fit with
   model.dispose();
 });
 
+test("a Two-Tower with BCE (rebuilt in the workers from its saved extras) trains with workers 2 as with 1", async () => {
+  await initBackend({ backend: "wasm" });
+  const ds = generateSynthetic({ numUsers: 30, numItems: 40, interactionsPerUser: 8, seed: 2 });
+  const { train } = leaveOneOut(ds.interactions);
+  const run = async (workers: number) => {
+    const model = TwoTower.fromDataset(ds, train, { seed: 1, dim: 8 });
+    const h = await fit(model, implicitBatches(train, { batchSize: 64, negatives: 1 }), { loss: "bce", epochs: 1, workers, progress: false });
+    const w = model.getWeights();
+    model.dispose();
+    return { w, h };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  assert.equal(two.h.parallel?.workers, 2);
+  const worst = maxRelativeDiff(two.w, one.w);
+  assert.ok(worst.rel < 1e-4, `'${worst.name}' differs by ${worst.rel} (relative)`);
+});
+
 test("workers > 1 with the in-batch softmax is refused, naming the option; a bad workers value too", async () => {
   await initBackend({ backend: "wasm" });
   const ds = generateSynthetic({ numUsers: 30, numItems: 40, interactionsPerUser: 8, seed: 2 });
