@@ -17,7 +17,9 @@
  * the price of the autodiff path that users' own models take. `--workers` (default 1 and 2, and the core count when
  * larger) trains each kit model data-parallel on that many threads (lib/train/parallel; rows "neumf" with
  * workers > 1 are named "neumf x2" etc.) and reports where each replica's step time went: compute, waiting at the
- * barrier (sync) and gradient copies and sums (copies), in ms per step. `--naive` adds the textbook loop (tf.train.adam +
+ * barrier (sync) and gradient copies and sums (copies), in ms per step. `cpuPerWall` is the process's CPU time over
+ * wall time of each pass (all threads): about 1 on one thread and N on N threads of an otherwise idle machine; less
+ * means the threads waited, or other processes had the cores. `--naive` adds the textbook loop (tf.train.adam +
  * autodiff through gatherND/scatterND lookups) as the "before" reference.
  */
 import * as fs from "fs";
@@ -157,11 +159,16 @@ async function measure(make: () => Trainer | Promise<Trainer>, batch: number, n:
     const tensorsBefore = tf.memory().numTensors;
     trainer.resetTimings?.();
     const passes: number[] = [];
+    const cpuPerWall: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (const b of batches) trainer.step(b);
       trainer.sync();
-      passes.push(Math.round(n / ((performance.now() - t0) / 1000)));
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(c0);
+      passes.push(Math.round(n / (wall / 1000)));
+      cpuPerWall.push(Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100) / 100);
     }
     const byName = Object.fromEntries(
       Object.entries(counted.byName)
@@ -171,6 +178,7 @@ async function measure(make: () => Trainer | Promise<Trainer>, batch: number, n:
     return {
       exPerSec: Math.max(...passes),
       passes,
+      cpuPerWall,
       kernelsPerStep: Math.round((counted.total / steps) * 10) / 10,
       kernelsByName: byName,
       tensorLeakPerPass: (tf.memory().numTensors - tensorsBefore) / repeats,

@@ -1,6 +1,6 @@
 /**
- * fit's `workers` option: a number of replicas, or "auto" (one per core once batches are large enough to pay for
- * the exchange, one below).
+ * fit's `workers` option: a number of replicas, or "auto" (one per free core once batches are large enough to pay
+ * for the exchange, one below).
  */
 import * as os from "os";
 
@@ -20,8 +20,15 @@ export function checkWorkers(workers: unknown, where: string): void {
   }
 }
 
-/** How many workers a run with batches of `batchSize` uses. */
-export function workersFor(workers: WorkersOption, batchSize: number): number {
+/**
+ * How many workers a run with batches of `batchSize` uses. "auto" also counts the cores other processes keep busy
+ * (the 1-minute load average, less this process's own 1): a synchronous step waits for its slowest replica, and a
+ * replica sharing its core with another busy process is slow (measured: on a machine whose two cores were already
+ * loaded, 2 workers ran at half the speed of 1, and PyTorch's 2 threads at a tenth of its 1).
+ */
+export function workersFor(workers: WorkersOption, batchSize: number, load = os.loadavg()[0]!, cores = os.availableParallelism()): number {
   if (workers !== "auto") return workers;
-  return batchSize < AUTO_MIN_BATCH ? 1 : Math.max(1, Math.min(os.availableParallelism(), 8));
+  if (batchSize < AUTO_MIN_BATCH) return 1;
+  const free = Math.floor(cores - Math.max(0, load - 1) + 1e-9);
+  return Math.max(1, Math.min(free, 8));
 }
