@@ -19,7 +19,9 @@
  * workers > 1 are named "neumf x2" etc.) and reports where each replica's step time went: compute, waiting at the
  * barrier (sync) and gradient copies and sums (copies), in ms per step. `cpuPerWall` is the process's CPU time over
  * wall time of each pass (all threads): about 1 on one thread and N on N threads of an otherwise idle machine; less
- * means the threads waited, or other processes had the cores. `--naive` adds the textbook loop (tf.train.adam +
+ * means the threads waited, or other processes had the cores. `cpuMsPerStep` is the CPU time of a step summed over
+ * threads: what N workers add in work (copies, sums, spinning at the barrier), less sensitive to other load than
+ * wall time. `--naive` adds the textbook loop (tf.train.adam +
  * autodiff through gatherND/scatterND lookups) as the "before" reference.
  */
 import * as fs from "fs";
@@ -160,6 +162,7 @@ async function measure(make: () => Trainer | Promise<Trainer>, batch: number, n:
     trainer.resetTimings?.();
     const passes: number[] = [];
     const cpuPerWall: number[] = [];
+    const cpuMsPerStep: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();
       const c0 = process.cpuUsage();
@@ -169,6 +172,7 @@ async function measure(make: () => Trainer | Promise<Trainer>, batch: number, n:
       const cpu = process.cpuUsage(c0);
       passes.push(Math.round(n / (wall / 1000)));
       cpuPerWall.push(Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100) / 100);
+      cpuMsPerStep.push(r3((cpu.user + cpu.system) / 1000 / batches.length));
     }
     const byName = Object.fromEntries(
       Object.entries(counted.byName)
@@ -179,6 +183,7 @@ async function measure(make: () => Trainer | Promise<Trainer>, batch: number, n:
       exPerSec: Math.max(...passes),
       passes,
       cpuPerWall,
+      cpuMsPerStep,
       kernelsPerStep: Math.round((counted.total / steps) * 10) / 10,
       kernelsByName: byName,
       tensorLeakPerPass: (tf.memory().numTensors - tensorsBefore) / repeats,
@@ -249,6 +254,8 @@ async function main() {
     summary[`${r.model}@${r.batch}`] = {
       exPerSec: r.exPerSec,
       kernelsPerStep: r.kernelsPerStep,
+      cpuPerWall: r.cpuPerWall,
+      cpuMsPerStep: r.cpuMsPerStep,
       ...(r.msPerStepByReplica ? { msPerStepByReplica: r.msPerStepByReplica } : {}),
       ...(t && typeof t.ex_per_s === "number" && String(r.model).startsWith("neumf") ? { torch: t.ex_per_s, ratio: Math.round(((r.exPerSec as number) / t.ex_per_s) * 100) / 100 } : {}),
     };

@@ -64,14 +64,35 @@ function startWorker(setup: ReplicaSetup, transfer: MessagePort[]): Worker {
   const entry = path.join(__dirname, `replica-worker${ext}`);
   // The same Node flags as this process (e.g. tsx's loader). A worker does not inherit tsx's CommonJS hook for its
   // entry file, so under tsx the entry is required through it.
-  const options = { workerData: setup, transferList: transfer, execArgv: process.execArgv };
-  const w =
-    ext !== ".ts"
+  const make = (execArgv: string[]) => {
+    const options = { workerData: setup, transferList: transfer, execArgv };
+    return ext !== ".ts"
       ? new Worker(entry, options)
       : new Worker(`require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(entry)});`, { ...options, eval: true });
+  };
+  let w: Worker;
+  try {
+    w = make(process.execArgv);
+  } catch (err) {
+    // V8 and process-wide flags (e.g. --max-old-space-size) are refused in a worker's execArgv: keep the loaders.
+    if ((err as { code?: string }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw err;
+    w = make(loaderFlags(process.execArgv));
+  }
   live++;
   w.once("exit", () => live--);
   return w;
+}
+
+/** The flags that load code (--import, --require, --loader, --conditions), with their values. */
+function loaderFlags(argv: readonly string[]): string[] {
+  const takesValue = ["--import", "--require", "-r", "--loader", "--experimental-loader", "--conditions", "-C"];
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (takesValue.includes(a) && i + 1 < argv.length) out.push(a, argv[++i]!);
+    else if (takesValue.some((f) => a.startsWith(`${f}=`))) out.push(a);
+  }
+  return out;
 }
 
 export class DataParallel {
