@@ -45,7 +45,7 @@ const SLICE_MS = 50;
  * A wait first spins this long: the other replicas usually arrive within a fraction of a millisecond, and waking a
  * thread from Atomics.wait costs tens of microseconds each time, twice per step.
  */
-const SPIN_MS = 0.1;
+const SPIN_MS = 0.05;
 
 export interface SharedBuffers {
   replicas: number;

@@ -7,10 +7,16 @@ import * as os from "os";
 export type WorkersOption = number | "auto";
 
 /**
- * "auto" trains on one worker below this batch size. Measured with bench/train.ts (NeuMF, ML-100K sizes, wasm,
- * 2 cores): see AUTO_NOTE.
+ * "auto" trains on one worker below this batch size. From bench/train.ts (NeuMF, ML-100K sizes, wasm, this project's
+ * shared 2-core machine, raw runs in /work/notes/bench-train-*.json): 2 workers never beat 1 in any run here. At
+ * batch 256, with both threads running (CPU/wall 1.9), 2 workers gave 0.53x of one: each replica's half-batch step
+ * cost as much as the whole batch's (0.5 ms: a NeuMF step at this size is its fixed part, the dense Adam update and
+ * table gradients that every replica repeats), plus 0.3-0.4 ms of gradient copies and sums. At 1024-4096 other jobs
+ * held the second core in every run (CPU/wall of the two threads about 1.0) and 2 workers gave 0.3-0.7x. The
+ * per-step figures (fixed part ~0.5 ms, ~0.9 us per example, exchange ~0.35 ms) put the break-even near 2048 on
+ * idle cores, so "auto" starts at 4096, and only with free cores (see workersFor). Not a measured crossover.
  */
-export const AUTO_MIN_BATCH = 1024;
+export const AUTO_MIN_BATCH = 4096;
 
 /** A clear error for anything but a positive integer or "auto". */
 export function checkWorkers(workers: unknown, where: string): void {
