@@ -7,16 +7,16 @@ import * as os from "os";
 export type WorkersOption = number | "auto";
 
 /**
- * "auto" trains on one worker below this batch size. From bench/train.ts (NeuMF, ML-100K sizes, wasm, this project's
- * shared 2-core machine, raw runs in /work/notes/bench-train-*.json): 2 workers never beat 1 in any run here. At
- * batch 256, with both threads running (CPU/wall 1.9), 2 workers gave 0.53x of one: each replica's half-batch step
- * cost as much as the whole batch's (0.5 ms: a NeuMF step at this size is its fixed part, the dense Adam update and
- * table gradients that every replica repeats), plus 0.3-0.4 ms of gradient copies and sums. At 1024-4096 other jobs
- * held the second core in every run (CPU/wall of the two threads about 1.0) and 2 workers gave 0.3-0.7x. The
- * per-step figures (fixed part ~0.5 ms, ~0.9 us per example, exchange ~0.35 ms) put the break-even near 2048 on
- * idle cores, so "auto" starts at 4096, and only with free cores (see workersFor). Not a measured crossover.
+ * "auto" trains on one worker below this batch size. Measured with bench/train.ts (NeuMF, ML-100K sizes, wasm, this
+ * project's shared 2-core machine; raw runs in /work/notes/bench-train-*.json): in the cleanest run (both threads
+ * running, CPU/wall 1.6-1.85) 2 workers gave 0.51x / 0.71x / 0.73x / 0.95x of one worker at batch 256 / 1024 / 2048 /
+ * 4096; on a loaded machine 0.2-0.7x. 2 workers never beat 1 here. Where a replica's step went at 4096: compute
+ * 2.4 ms for its half batch (one worker alone does the whole batch in 3.1 ms: two busy threads slow each other
+ * down by about half on these cores, and the dense Adam update and table gradients are repeated by every replica),
+ * waiting 0.4-0.9 ms, gradient copies and sums 0.4-0.55 ms. The ratio climbs with the batch size, so "auto" starts
+ * at 8192 (an extrapolation, not a measured crossover), and only with free cores (see workersFor).
  */
-export const AUTO_MIN_BATCH = 4096;
+export const AUTO_MIN_BATCH = 8192;
 
 /** A clear error for anything but a positive integer or "auto". */
 export function checkWorkers(workers: unknown, where: string): void {
