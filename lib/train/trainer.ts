@@ -195,6 +195,7 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
   let parallel: DataParallel | null = null;
   let decided = workersOption === 1;
   const tensors: number[][] = [];
+  let finished = false;
 
   const history: History = { epochs: [], stoppedEarly: false, restoredBest: false, seconds: 0 };
   let bestWeights: WeightMap | null = null;
@@ -280,16 +281,18 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
         break;
       }
     }
+    finished = true;
   } finally {
     if (parallel) {
       const p = parallel as DataParallel;
       try {
-        const st = p.stats();
-        history.parallel = { workers: st.workers, steps: st.steps, timing: st.timing, numTensors: tensors };
-      } catch {
-        // A failed run: its own error is the one to report.
+        if (finished) {
+          const st = p.stats();
+          history.parallel = { workers: st.workers, steps: st.steps, timing: st.timing, numTensors: tensors };
+        }
+      } finally {
+        await p.close();
       }
-      await p.close();
     }
   }
   restoreBest(false);

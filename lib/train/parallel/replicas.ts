@@ -102,6 +102,8 @@ export class DataParallel {
   private stepNumber = 0;
   private seq = 0;
   private closed = false;
+  /** A step failed: the workers are stopping and answer no more commands. */
+  private broken = false;
 
   private constructor(
     private readonly model: Model,
@@ -185,7 +187,15 @@ export class DataParallel {
     s.signal(C.CMD_SEQ, ++this.seq);
     this.exchange.copyMs += performance.now() - t0;
     this.exchange.begin(this.stepNumber, batch.users.length);
-    this.model.trainStep(shardOf(batch, s.replicas, 0));
+    try {
+      this.model.trainStep(shardOf(batch, s.replicas, 0));
+    } catch (err) {
+      // The workers may be waiting at this step's barrier for the main thread: release them (they stop), so that
+      // nothing (a later stats() or close()) waits on them.
+      this.broken = true;
+      s.fail(-1, "the main thread's step failed");
+      throw err;
+    }
     this.exchange.record(performance.now() - t0);
   }
 
@@ -212,6 +222,7 @@ export class DataParallel {
   /** Steps so far, time per step of every replica, and every replica's live tensor count (asks the workers). */
   stats(): ParallelStats {
     const s = this.shared;
+    if (this.broken || Atomics.load(s.control, C.FAILED) !== 0) throw new Error("DataParallel.stats: a step failed; the workers have stopped");
     Atomics.store(s.control, C.CMD, CMD.STATS);
     s.signal(C.CMD_SEQ, ++this.seq);
     for (let k = 1; k < s.replicas; k++) s.waitAtLeast(s.ack(k), this.seq, `worker ${k} reporting its stats`);
