@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/train.ts [--n 524288] [--repeats 3] [--batches 256,1024,4096]
  *                                    [--models mf,neumf,neumf-autodiff] [--no-torch] [--naive] [--torch-n 500000]
+ *                                    [--workers 1,2]
  *
  * Each configuration runs `repeats` timed passes of n examples (after a warm-up); the best pass is the figure and
  * all passes are listed (the machine's cores are shared, so expect noise). PyTorch runs before and after the
@@ -13,7 +14,14 @@
  * is its figure, so both sides get their best moment. `kernelsPerStep` counts the kernels one
  * training step launches (engine.runKernel calls, averaged over 20 steps). "neumf-autodiff" is the same NeuMF
  * written as an AutodiffModel (lib/models/autodiff-ncf.ts: tf ops, TensorFlow.js gradients, the kit's optimiser):
- * the price of the autodiff path that users' own models take. `--naive` adds the textbook loop (tf.train.adam +
+ * the price of the autodiff path that users' own models take. `--workers` (default 1 and 2, and the core count when
+ * larger) trains each kit model data-parallel on that many threads (lib/train/parallel; rows "neumf" with
+ * workers > 1 are named "neumf x2" etc.) and reports where each replica's step time went: compute, waiting at the
+ * barrier (sync) and gradient copies and sums (copies), in ms per step. `cpuPerWall` is the process's CPU time over
+ * wall time of each pass (all threads): about 1 on one thread and N on N threads of an otherwise idle machine; less
+ * means the threads waited, or other processes had the cores. `cpuMsPerStep` is the CPU time of a step summed over
+ * threads: what N workers add in work (copies, sums, spinning at the barrier), less sensitive to other load than
+ * wall time. `--naive` adds the textbook loop (tf.train.adam +
  * autodiff through gatherND/scatterND lookups) as the "before" reference.
  */
 import * as fs from "fs";
@@ -25,6 +33,7 @@ import { initBackend, tfVersion } from "../lib/backend";
 import { MF, NeuMF, autodiffNeuMF, type Model as TrainableModel, type TrainBatch } from "../lib/models";
 import { embeddingLookup } from "../lib/nn/embedding";
 import { Rng } from "../lib/random";
+import { DataParallel, type ReplicaTiming } from "../lib/train/parallel";
 import { arg, flag } from "./args";
 
 const NUM_USERS = 943;
@@ -69,12 +78,15 @@ function makeBatches(n: number, batch: number, seed: number): TrainBatch[] {
 interface Trainer {
   step(b: TrainBatch): void;
   sync(): void;
-  dispose(): void;
+  dispose(): void | Promise<void>;
+  /** Data-parallel trainers: zero and read the per-replica timings. */
+  resetTimings?(): void;
+  timing?(): ReplicaTiming[];
 }
 
 type KitModel = "mf" | "neumf" | "neumf-autodiff";
 
-function kitTrainer(kind: KitModel): Trainer {
+async function kitTrainer(kind: KitModel, workers: number): Promise<Trainer> {
   const sizes = { numUsers: NUM_USERS, numItems: NUM_ITEMS };
   const model: TrainableModel =
     kind === "mf"
@@ -83,8 +95,21 @@ function kitTrainer(kind: KitModel): Trainer {
         ? new NeuMF({ ...sizes, factors: 8, layers: [64, 32, 16, 8] })
         : autodiffNeuMF({ ...sizes, factors: 8, layers: [64, 32, 16, 8] });
   model.compile({ loss: "bce", optimizer: { name: "adam", learningRate: 1e-3 } });
-  return { step: (b) => model.trainStep(b), sync: () => void model.takeLoss(), dispose: () => model.dispose() };
+  if (workers === 1) return { step: (b) => model.trainStep(b), sync: () => void model.takeLoss(), dispose: () => model.dispose() };
+  const parallel = await DataParallel.start(model, workers);
+  return {
+    step: (b) => parallel.step(b),
+    sync: () => void model.takeLoss(),
+    dispose: async () => {
+      await parallel.close();
+      model.dispose();
+    },
+    resetTimings: () => parallel.resetTimings(),
+    timing: () => parallel.stats().timing.map((t) => ({ computeMs: r3(t.computeMs), waitMs: r3(t.waitMs), copyMs: r3(t.copyMs) })),
+  };
 }
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** The naive loop: tf.train.adam and autodiff through embeddingLookup (gatherND forward, scatterND backward). */
 function naiveTrainer(): Trainer {
@@ -121,9 +146,9 @@ function naiveTrainer(): Trainer {
   };
 }
 
-function measure(make: () => Trainer, batch: number, n: number, repeats: number) {
+async function measure(make: () => Trainer | Promise<Trainer>, batch: number, n: number, repeats: number) {
   const batches = makeBatches(n, batch, batch);
-  const trainer = make();
+  const trainer = await make();
   try {
     // Warm-up (operator caches, optimiser state, JIT), then kernels per step and memory.
     for (let s = 0; s < 5; s++) trainer.step(batches[s % batches.length]!);
@@ -134,12 +159,20 @@ function measure(make: () => Trainer, batch: number, n: number, repeats: number)
     });
     trainer.sync();
     const tensorsBefore = tf.memory().numTensors;
+    trainer.resetTimings?.();
     const passes: number[] = [];
+    const cpuPerWall: number[] = [];
+    const cpuMsPerStep: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (const b of batches) trainer.step(b);
       trainer.sync();
-      passes.push(Math.round(n / ((performance.now() - t0) / 1000)));
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(c0);
+      passes.push(Math.round(n / (wall / 1000)));
+      cpuPerWall.push(Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100) / 100);
+      cpuMsPerStep.push(r3((cpu.user + cpu.system) / 1000 / batches.length));
     }
     const byName = Object.fromEntries(
       Object.entries(counted.byName)
@@ -149,12 +182,15 @@ function measure(make: () => Trainer, batch: number, n: number, repeats: number)
     return {
       exPerSec: Math.max(...passes),
       passes,
+      cpuPerWall,
+      cpuMsPerStep,
       kernelsPerStep: Math.round((counted.total / steps) * 10) / 10,
       kernelsByName: byName,
       tensorLeakPerPass: (tf.memory().numTensors - tensorsBefore) / repeats,
+      ...(trainer.timing ? { msPerStepByReplica: trainer.timing() } : {}),
     };
   } finally {
-    trainer.dispose();
+    await trainer.dispose();
   }
 }
 
@@ -180,6 +216,7 @@ async function main() {
   const batchSizes = arg("batches", "256,1024,4096").split(",").map(Number);
   const models = arg("models", "mf,neumf,neumf-autodiff").split(",") as KitModel[];
   const torchN = Number(arg("torch-n", "500000"));
+  const workerCounts = arg("workers", [...new Set([1, 2, os.cpus().length])].sort((a, b) => a - b).join(",")).split(",").map(Number);
   const withTorch = !flag("no-torch") && hasTorch();
   const log = (s: string) => process.stderr.write(s + "\n");
 
@@ -193,12 +230,15 @@ async function main() {
       torchRuns.push(torchRun(torchN, batch));
     }
     for (const kind of models) {
-      log(`${kind} batch ${batch} ...`);
-      results.push({ model: kind, batch, ...measure(() => kitTrainer(kind), batch, n, repeats) });
+      for (const workers of workerCounts) {
+        const name = workers === 1 ? kind : `${kind} x${workers}`;
+        log(`${name} batch ${batch} ...`);
+        results.push({ model: name, workers, batch, ...(await measure(() => kitTrainer(kind, workers), batch, n, repeats)) });
+      }
     }
     if (flag("naive")) {
       log(`neumf-naive batch ${batch} ...`);
-      results.push({ model: "neumf-naive", batch, ...measure(naiveTrainer, batch, Math.min(n, 131072), Math.min(repeats, 2)) });
+      results.push({ model: "neumf-naive", batch, ...(await measure(naiveTrainer, batch, Math.min(n, 131072), Math.min(repeats, 2))) });
     }
     if (withTorch) {
       log(`torch batch ${batch} ...`);
@@ -214,6 +254,9 @@ async function main() {
     summary[`${r.model}@${r.batch}`] = {
       exPerSec: r.exPerSec,
       kernelsPerStep: r.kernelsPerStep,
+      cpuPerWall: r.cpuPerWall,
+      cpuMsPerStep: r.cpuMsPerStep,
+      ...(r.msPerStepByReplica ? { msPerStepByReplica: r.msPerStepByReplica } : {}),
       ...(t && typeof t.ex_per_s === "number" && String(r.model).startsWith("neumf") ? { torch: t.ex_per_s, ratio: Math.round(((r.exPerSec as number) / t.ex_per_s) * 100) / 100 } : {}),
     };
   }
@@ -229,6 +272,8 @@ async function main() {
       mf: "MF factors 32, biases, BCE, Adam 1e-3",
       neumf: "NeuMF GMF 8 + MLP [64,32,16,8], BCE, Adam 1e-3 (hand-written backward)",
       "neumf-autodiff": "the same NeuMF as an AutodiffModel (TensorFlow.js gradients, the kit's Adam)",
+      "x N": "data-parallel on N threads (lib/train/parallel); msPerStepByReplica: compute / waitMs (barrier) / copyMs (gradient copies and sums), replica 0 = main thread",
+      workers: workerCounts,
       n,
       repeats,
     },

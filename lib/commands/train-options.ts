@@ -21,6 +21,13 @@ export function checkTrainOptions(o: ParsedOptions): void {
   if (o.has("weight-decay") && getString(o, "optimizer") !== "adamw") {
     throw new UsageError("train: --weight-decay (decoupled) applies to --optimizer adamw; for coupled L2 use --l2, --embedding-l2 or --dense-l2");
   }
+  const workers = getString(o, "workers");
+  if (workers !== undefined) {
+    if (workers !== "auto" && !/^[1-9]\d*$/.test(workers)) throw new UsageError(`train: --workers must be a positive integer or 'auto', got '${workers}'`);
+    if (loss === "softmax" && workers !== "1") {
+      throw new UsageError(`train: --workers ${workers} cannot split the in-batch softmax (--loss softmax): each example's loss depends on the whole batch; leave --workers out or use --loss bce`);
+    }
+  }
   if (loss === "mse" && getString(o, "dataset") === "csv" && !o.has("rating-column")) {
     throw new UsageError("train: --loss mse trains on ratings; give --rating-column, or use --loss bce or bpr");
   }

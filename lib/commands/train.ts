@@ -13,6 +13,7 @@ import { type OptionSpec, type ParsedOptions, UsageError, getFlag, getNumber, ge
 import { datasetFlags, datasetOptions, loadDatasetFromOptions } from "./dataset-options";
 import { round, roundAll, testBlock } from "./format";
 import { checkTrainOptions } from "./train-options";
+import type { WorkersOption } from "../train/parallel/workers-option";
 
 export const summary =
   "Train MF, GMF, MLP or NeuMF on a leave-one-out split with live progress; prints final full-ranking and sampled HR@k/NDCG@k, train time and examples/s as JSON.";
@@ -51,6 +52,10 @@ export const options: OptionSpec[] = [
   { name: "validation", type: "boolean", help: "carve a validation set from train, validate every epoch, keep the best epoch" },
   { name: "patience", type: "integer", help: "stop after this many epochs without validation improvement (implies --validation)" },
   { name: "save", help: "folder to save the trained model to (config.json + weights)" },
+  {
+    name: "workers",
+    help: "threads training data-parallel, each on a shard of every batch (default 1; 'auto': one per free core for batches of 8192 or more, else 1); not with --loss softmax",
+  },
   { name: "backend", help: "TensorFlow.js backend: auto, tensorflow, wasm or cpu (default: RECSYS_BACKEND or auto)" },
   { name: "quiet", type: "boolean", help: "no progress output" },
 ];
@@ -91,6 +96,7 @@ export async function run(argv: string[]): Promise<void> {
     validation: getFlag(o, "validation") || patience !== undefined,
     patience,
     progress: !getFlag(o, "quiet"),
+    workers: workersOf(getString(o, "workers")),
   });
   const save = getString(o, "save");
   // The model keeps its training data's ids and fingerprint and how the run was set up (with the dataset flags), so
@@ -115,11 +121,17 @@ export async function run(argv: string[]): Promise<void> {
     history: result.history.epochs.map((e) => ({ epoch: e.epoch, trainLoss: round(e.trainLoss), ...(e.validation ? { validation: roundAll(e.validation) } : {}) })),
     trainSeconds: round(result.trainSeconds),
     examplesPerSecond: Math.round(result.examplesPerSecond),
+    ...(result.history.parallel ? { workers: result.history.parallel.workers } : {}),
     totalSeconds: round((performance.now() - started) / 1000),
     ...(save ? { savedTo: save } : {}),
   });
   result.model.dispose();
   if (tf.memory().numTensors > 1000) process.stderr.write(`train: ${tf.memory().numTensors} tensors still live\n`);
+}
+
+/** --workers as fit takes it (checked by checkTrainOptions). */
+function workersOf(value: string | undefined): WorkersOption | undefined {
+  return value === undefined ? undefined : value === "auto" ? "auto" : Number(value);
 }
 
 const TWO_TOWER_FLAGS = ["features", "dim", "hidden", "temperature", "history-length", "logq"];

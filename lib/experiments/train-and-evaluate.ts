@@ -25,6 +25,7 @@ import type { LossName } from "../nn/losses";
 import type { OptimizerOptions } from "../nn/optimizers";
 import { implicitBatches, inBatchBatches, pairwiseBatches, ratingBatches } from "../train/sources";
 import { fit, type History } from "../train/trainer";
+import type { WorkersOption } from "../train/parallel/workers-option";
 import { lossValidation, rankingValidation } from "../train/validation";
 
 export const MODEL_NAMES = ["mf", "gmf", "mlp", "neumf", "two-tower"] as const;
@@ -116,6 +117,8 @@ export interface TrainRunOptions<M extends TrainableRecommender = Model> {
    * validation only, so its candidates never see the test set; `test` is then empty).
    */
   test?: boolean;
+  /** Threads training data-parallel (see fit's `workers`). Default 1. Not recorded with the run: it changes speed, not the model (beyond float rounding). */
+  workers?: WorkersOption;
 }
 
 /** Final test metrics: full ranking (default protocol) and sampled (paper reproduction); or ratings for "mse". */
@@ -253,6 +256,7 @@ export async function trainAndEvaluate<M extends TrainableRecommender>(dataset: 
     validate: validators.length ? validators : undefined,
     earlyStopping: options.patience !== undefined ? { monitor, patience: options.patience } : validation ? { monitor } : undefined,
     progress: options.progress,
+    workers: options.workers,
   });
 
   const trainSeconds = history.epochs.reduce((s, e) => s + e.trainSeconds, 0);

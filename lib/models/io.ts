@@ -74,6 +74,11 @@ export function registerModelClass(className: string, factory: ModelFactory): vo
   factories.set(className, factory);
 }
 
+/** The factory registered under `className` (undefined when there is none). */
+export function modelFactory(className: string): ModelFactory | undefined {
+  return factories.get(className);
+}
+
 /** Class names that loadModel can rebuild. */
 export function registeredModelClasses(): string[] {
   return [...factories.keys()];

@@ -9,7 +9,7 @@ import { Rng } from "../random";
 import { getLoss, LOSSES, type Loss, type LossName } from "../nn/losses";
 import type { Optimizer } from "../nn/optimizers";
 import { ParamStore, type ParamSpec, type WeightMap } from "../nn/params";
-import { lossInput, TrainingStep, type CompileOptions, type LossReading } from "../nn/step";
+import { lossInput, TrainingStep, type CompileOptions, type GradientExchange, type LossReading } from "../nn/step";
 import { scoredRows, type TrainBatch } from "./batch";
 import { scoreAllPairs, scorePairs } from "./pair-scoring";
 import type { ResolvedCommon } from "./options";
@@ -24,7 +24,8 @@ export abstract class Model<C extends ResolvedCommon = ResolvedCommon> implement
   epochsTrained = 0;
   protected readonly params: ParamStore;
   protected readonly step = new TrainingStep();
-  protected readonly dropoutRng: Rng;
+  /** Dropout masks' stream (a data-parallel replica gets its own, see useReplicaDropout). */
+  protected dropoutRng: Rng;
   private disposed = false;
 
   /** `store` defaults to a ParamStore of `specs` initialised from the seed (or holding `weights`). */
@@ -48,6 +49,22 @@ export abstract class Model<C extends ResolvedCommon = ResolvedCommon> implement
 
   get seed(): number {
     return this.cfg.seed;
+  }
+
+  /**
+   * Data-parallel training (lib/train/parallel) routes every step's gradients through `exchange` (null: back to
+   * one replica). Not for everyday use: fit({ workers }) sets and clears it.
+   */
+  setGradientExchange(exchange: GradientExchange | null): void {
+    this.step.exchange = exchange;
+  }
+
+  /**
+   * Replica `k` (k >= 1) of a data-parallel run draws its dropout masks from a stream of its own, derived from the
+   * seed and k, so its shards do not reuse replica 0's masks. Replica 0 (the model fit was given) keeps its stream.
+   */
+  useReplicaDropout(k: number): void {
+    this.dropoutRng = new Rng(this.cfg.seed).derive("dropout").derive(`replica ${k}`);
   }
 
   /** Choose the loss and the optimizer for `trainStep`. A new optimizer replaces the old one and its state. */

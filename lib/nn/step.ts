@@ -56,6 +56,19 @@ export interface AutodiffPass {
 /** Weight name -> L2 coefficient (0: none). */
 export type WeightDecayFn = (name: string) => number;
 
+/**
+ * Data-parallel training (lib/train/parallel): a step on one shard of a batch hands its gradients here and gets
+ * back those of the whole batch, identical on every replica, so every replica applies the same optimiser step.
+ */
+export interface GradientExchange {
+  /**
+   * `grads`: the gradients of the shard's MEAN loss; `lossSum`: the shard's summed loss ([1, 1] or scalar). Returns
+   * the gradients of the whole batch's mean loss, the batch's summed loss ([1, 1]) and its number of examples.
+   * Tensors are created in the caller's tidy scope.
+   */
+  exchange(grads: GradMap, lossSum: tf.Tensor): { grads: GradMap; lossSum: tf.Tensor; n: number };
+}
+
 /** Mean loss per example, and how many examples it covers. */
 export interface LossReading {
   loss: number;
@@ -68,6 +81,8 @@ export class TrainingStep {
   private optimizerImpl: Optimizer | null = null;
   private lossSum: tf.Tensor | null = null;
   private lossExamples = 0;
+  /** Set by the data-parallel trainer for the length of a fit (see GradientExchange); null: single replica. */
+  exchange: GradientExchange | null = null;
 
   /** Choose the loss and the optimiser. A new optimiser replaces (and disposes) the old one and its state. */
   compile(options: CompileOptions = {}): void {
@@ -102,13 +117,20 @@ export class TrainingStep {
       const { z, expand } = lossInput(loss, p.logits);
       const t = p.targets;
       // dz = d(batch mean)/dz and the running loss sum, in one kernel on wasm (kernels/glue.ts).
-      const previous = this.lossSum ?? tf.zeros([1, 1]);
+      // With an exchange the kernel sums this shard's loss alone (from zero): the exchange adds up the shards'.
+      const previous = this.lossSum && !this.exchange ? this.lossSum : tf.zeros([1, 1]);
       const [dz, total] = pointwiseLoss(z, t.labels, t.weights, t.mask, previous, loss.name) ?? [
         tf.mul(loss.gradient(z, t.labels), t.weights) as tf.Tensor2D,
         tf.add(previous, tf.sum(tf.mul(t.mask, loss.value(z, t.labels)))) as tf.Tensor2D,
       ];
-      optimizer.step(params, p.backward(expand(dz)), decay);
-      return total;
+      if (!this.exchange) {
+        optimizer.step(params, p.backward(expand(dz)), decay);
+        return total;
+      }
+      const r = this.exchanged(p.backward(expand(dz)), total);
+      n = r.n;
+      optimizer.step(params, r.grads, decay);
+      return r.total;
     });
     this.lossExamples += n;
   }
@@ -122,10 +144,17 @@ export class TrainingStep {
     const { loss, optimizer } = this.compiled(where);
     let n = 0;
     this.accumulate(() => {
-      const p = pass(loss, this.lossSum ?? tf.zeros([1, 1]));
+      if (this.exchange && loss.inBatch) throw new Error(`${where}: loss '${loss.name}' depends on the whole batch and cannot be split across workers`);
+      const p = pass(loss, this.lossSum && !this.exchange ? this.lossSum : tf.zeros([1, 1]));
       n = p.n;
-      optimizer.step(params, p.grads, decay);
-      return p.total;
+      if (!this.exchange) {
+        optimizer.step(params, p.grads, decay);
+        return p.total;
+      }
+      const r = this.exchanged(p.grads, p.total);
+      n = r.n;
+      optimizer.step(params, r.grads, decay);
+      return r.total;
     });
     this.lossExamples += n;
   }
@@ -137,11 +166,25 @@ export class TrainingStep {
     this.accumulate(() => {
       const p = pass(loss);
       n = p.n;
+      if (this.exchange && loss.inBatch) throw new Error(`${where}: loss '${loss.name}' depends on the whole batch and cannot be split across workers`);
       const { sum, grads } = autodiffGradients(params, p, where);
-      optimizer.step(params, grads, decay);
-      return this.lossSum ? tf.add(this.lossSum, sum) : tf.reshape(sum, [1, 1]);
+      if (!this.exchange) {
+        optimizer.step(params, grads, decay);
+        return this.lossSum ? tf.add(this.lossSum, sum) : tf.reshape(sum, [1, 1]);
+      }
+      const r = this.exchanged(grads, sum);
+      n = r.n;
+      optimizer.step(params, r.grads, decay);
+      return r.total;
     });
     this.lossExamples += n;
+  }
+
+  /** The whole batch's gradients and loss from the exchange, and the new running total (inside the step's tidy). */
+  private exchanged(grads: GradMap, shardSum: tf.Tensor): { grads: GradMap; total: tf.Tensor; n: number } {
+    const r = this.exchange!.exchange(grads, shardSum);
+    const batchSum = tf.reshape(r.lossSum, [1, 1]);
+    return { grads: r.grads, n: r.n, total: this.lossSum ? tf.add(this.lossSum, batchSum) : batchSum };
   }
 
   /** Run a step in one tidy scope; the new running total it returns replaces the old one. */

@@ -5,3 +5,5 @@ export { implicitBatches, inBatchBatches, pairwiseBatches, ratingBatches } from 
 export type { ImplicitBatchesOptions } from "./sources";
 export { rankingValidation, lossValidation, rankingMetrics } from "./validation";
 export type { RankingValidationOptions, LossValidationOptions } from "./validation";
+export { DataParallel, liveWorkerThreads, AUTO_MIN_BATCH } from "./parallel";
+export type { DataParallelOptions, ParallelStats, ReplicaTiming, WorkersOption } from "./parallel";

@@ -21,6 +21,10 @@
  * Accepts any model that implements the training contract (lib/models/trainable.ts): the kit's hand-written
  * models, AutodiffModel, a wrapped tf.layers model, or a class of your own.
  *
+ * Workers: `workers: N` trains on N threads (data parallel, lib/train/parallel): each batch is cut into N shards
+ * whose gradients are summed, so a step is the same step as on one thread up to float rounding. Reproducible for a
+ * given seed and N; equal to one worker within float tolerance only without dropout (replicas draw their own masks).
+ *
  * Nothing is read back from the backend per step: the loss is summed on the backend and read when the progress
  * line is redrawn (at most a few times a second) and at the end of each epoch.
  */
@@ -31,6 +35,9 @@ import { Rng } from "../random";
 import { createProgress, type Progress } from "../progress";
 import type { LossName } from "../nn/losses";
 import { Optimizer, resolveOptimizerOptions, type OptimizerOptions } from "../nn/optimizers";
+import { Model } from "../models/model";
+import { DataParallel, type ParallelStats } from "./parallel/replicas";
+import { checkWorkers, workersFor, type WorkersOption } from "./parallel/workers-option";
 
 /** Where an epoch's batches come from. */
 export interface BatchSource {
@@ -100,6 +107,11 @@ export interface History {
   restoredBest: boolean;
   /** Total wall-clock seconds of fit. */
   seconds: number;
+  /**
+   * With workers > 1: the worker count, where each replica's step time went (ms per step), and each replica's live
+   * tensor count at the end of every epoch (flat when nothing leaks).
+   */
+  parallel?: { workers: number; steps: number; timing: ParallelStats["timing"]; numTensors: number[][] };
 }
 
 export interface BatchProgress {
@@ -137,6 +149,19 @@ export interface FitOptions {
   onEpochEnd?: (record: EpochRecord, history: History) => void | Promise<void>;
   /** Called after each batch (cheap: nothing is read back). */
   onBatchEnd?: (info: BatchProgress) => void;
+  /**
+   * Train data-parallel on this many threads (the main thread is one of them), or "auto": one per core for batches
+   * of AUTO_MIN_BATCH examples or more, else 1 (see lib/train/parallel). Default 1. Needs a kit model (a Model that
+   * saveModel can rebuild) and a loss that can be split: not the in-batch softmax.
+   */
+  workers?: WorkersOption;
+  /**
+   * Modules every worker thread requires before it rebuilds the model (paths, or package names): the ones that call
+   * registerModelClass for a model class of your own.
+   */
+  workerModules?: string[];
+  /** Test hook: worker 1 throws in this step. */
+  workerFailAtStep?: number;
 }
 
 /** Train `model` on `source` (see the module comment). Returns the history; the model keeps the final weights. */
@@ -154,11 +179,23 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
   const patience = stopping?.patience ?? Infinity;
   const minDelta = stopping?.minDelta ?? 0;
   const rng = new Rng(options.seed ?? model.seed ?? 0);
+  const workersOption = options.workers ?? 1;
+  checkWorkers(workersOption, "fit");
   const progress: Progress = options.progress === false ? createProgress({ silent: true }) : options.progress === true || options.progress === undefined ? createProgress() : options.progress;
 
   const optimizer = chooseOptimizer(model.optimizer, options.optimizer);
   model.compile({ loss: options.loss ?? src.loss ?? "bce", optimizer });
   model.takeLoss(); // start from an empty loss accumulator
+  if (workersOption !== 1 && !(model instanceof Model)) {
+    throw new Error(`fit: workers ${JSON.stringify(workersOption)} needs a kit model (MF, NCF, AutodiffModel, TwoTower or a Model subclass saveModel can rebuild); ${model.name} is not one. Use workers: 1`);
+  }
+  if (typeof workersOption === "number" && workersOption > 1 && model.loss?.inBatch) {
+    throw new Error(`fit: workers ${workersOption} cannot split a batch for loss '${model.loss.name}': its value depends on the whole batch (in-batch softmax); use workers: 1`);
+  }
+  let parallel: DataParallel | null = null;
+  let decided = workersOption === 1;
+  const tensors: number[][] = [];
+  let finished = false;
 
   const history: History = { epochs: [], stoppedEarly: false, restoredBest: false, seconds: 0 };
   let bestWeights: WeightMap | null = null;
@@ -173,66 +210,89 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
     }
   };
 
-  for (let e = first; e < last; e++) {
-    const t0 = performance.now();
-    let batch = 0;
-    let examples = 0;
-    let lastDraw = 0;
-    for (const b of src.epoch(e, rng.derive(`epoch ${e}`))) {
-      model.trainStep(b);
-      batch++;
-      examples += b.users.length;
-      options.onBatchEnd?.({ epoch: e + 1, epochs: last, batch, batchesPerEpoch: src.batchesPerEpoch, examples });
-      const now = performance.now();
-      if (model.peekLoss && now - lastDraw > 250) {
-        lastDraw = now;
-        progress.update(progressLine(e + 1, last, batch, src.batchesPerEpoch, model.peekLoss().loss, examples / ((now - t0) / 1000)));
-        // Let the redraw leave: a notebook's display is a message on the kernel's socket, which cannot drain while
-        // this loop runs, and a second send on a busy socket kills the tslab kernel (zeromq EBUSY).
-        await new Promise((resolve) => setImmediate(resolve));
+  try {
+    for (let e = first; e < last; e++) {
+      const t0 = performance.now();
+      let batch = 0;
+      let examples = 0;
+      let lastDraw = 0;
+      for (const b of src.epoch(e, rng.derive(`epoch ${e}`))) {
+        if (!decided) {
+          // "auto" decides on the first batch's size; the workers start here and stop when fit ends or throws.
+          decided = true;
+          const n = workersFor(workersOption, b.users.length);
+          if (n > 1) parallel = await startWorkers(model as Model, n, options);
+        }
+        if (parallel) parallel.step(b);
+        else model.trainStep(b);
+        batch++;
+        examples += b.users.length;
+        options.onBatchEnd?.({ epoch: e + 1, epochs: last, batch, batchesPerEpoch: src.batchesPerEpoch, examples });
+        const now = performance.now();
+        if (model.peekLoss && now - lastDraw > 250) {
+          lastDraw = now;
+          progress.update(progressLine(e + 1, last, batch, src.batchesPerEpoch, model.peekLoss().loss, examples / ((now - t0) / 1000)));
+          // Let the redraw leave: a notebook's display is a message on the kernel's socket, which cannot drain while
+          // this loop runs, and a second send on a busy socket kills the tslab kernel (zeromq EBUSY).
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
-    }
-    if (batch === 0) throw new Error(`fit: the batch source gave no batches in epoch ${e + 1}`);
-    const { loss: trainLoss } = model.takeLoss();
-    const trainSeconds = (performance.now() - t0) / 1000;
-    model.epochsTrained = e + 1;
-    if (!Number.isFinite(trainLoss)) {
-      restoreBest(true);
-      history.seconds = (performance.now() - started) / 1000;
-      progress.done(`stopped: the training loss became ${trainLoss} in epoch ${e + 1}`);
-      throw new TrainingDivergedError(
-        `fit: the training loss became ${trainLoss} in epoch ${e + 1}; lower the learning rate (now ${optimizer.config.learningRate}) ` +
-          `or check the labels (loss '${model.loss?.name}')` +
-          (history.restoredBest ? `. The weights of the best epoch (${history.best!.epoch}) were restored; the history is in error.history` : ". The history is in error.history"),
-        history,
-      );
-    }
-    const record: EpochRecord = { epoch: e + 1, trainLoss, examples, trainSeconds, examplesPerSecond: examples / trainSeconds };
-    if (validators.length && ((e - first + 1) % validateEvery === 0 || e === last - 1)) {
-      const v0 = performance.now();
-      record.validation = await runValidators(validators, model, e + 1);
-      record.validationSeconds = (performance.now() - v0) / 1000;
-    }
-    history.epochs.push(record);
+      if (batch === 0) throw new Error(`fit: the batch source gave no batches in epoch ${e + 1}`);
+      const { loss: trainLoss } = model.takeLoss();
+      const trainSeconds = (performance.now() - t0) / 1000;
+      if (parallel) tensors.push(parallel.stats().numTensors);
+      model.epochsTrained = e + 1;
+      if (!Number.isFinite(trainLoss)) {
+        restoreBest(true);
+        history.seconds = (performance.now() - started) / 1000;
+        progress.done(`stopped: the training loss became ${trainLoss} in epoch ${e + 1}`);
+        throw new TrainingDivergedError(
+          `fit: the training loss became ${trainLoss} in epoch ${e + 1}; lower the learning rate (now ${optimizer.config.learningRate}) ` +
+            `or check the labels (loss '${model.loss?.name}')` +
+            (history.restoredBest ? `. The weights of the best epoch (${history.best!.epoch}) were restored; the history is in error.history` : ". The history is in error.history"),
+          history,
+        );
+      }
+      const record: EpochRecord = { epoch: e + 1, trainLoss, examples, trainSeconds, examplesPerSecond: examples / trainSeconds };
+      if (validators.length && ((e - first + 1) % validateEvery === 0 || e === last - 1)) {
+        const v0 = performance.now();
+        record.validation = await runValidators(validators, model, e + 1);
+        record.validationSeconds = (performance.now() - v0) / 1000;
+      }
+      history.epochs.push(record);
 
-    let stop = false;
-    if (stopping && record.validation) {
-      const value = monitored(record.validation, stopping.monitor, e + 1);
-      const better = !history.best || (mode === "max" ? value > history.best.value + minDelta : value < history.best.value - minDelta);
-      if (better) {
-        history.best = { epoch: e + 1, monitor: stopping.monitor, value };
-        sinceBest = 0;
-        if (stopping.restoreBest !== false) bestWeights = model.getWeights();
-      } else {
-        sinceBest += validateEvery;
-        stop = sinceBest >= patience;
+      let stop = false;
+      if (stopping && record.validation) {
+        const value = monitored(record.validation, stopping.monitor, e + 1);
+        const better = !history.best || (mode === "max" ? value > history.best.value + minDelta : value < history.best.value - minDelta);
+        if (better) {
+          history.best = { epoch: e + 1, monitor: stopping.monitor, value };
+          sinceBest = 0;
+          if (stopping.restoreBest !== false) bestWeights = model.getWeights();
+        } else {
+          sinceBest += validateEvery;
+          stop = sinceBest >= patience;
+        }
+      }
+      progress.log(epochLine(record, last));
+      await options.onEpochEnd?.(record, history);
+      if (stop) {
+        history.stoppedEarly = true;
+        break;
       }
     }
-    progress.log(epochLine(record, last));
-    await options.onEpochEnd?.(record, history);
-    if (stop) {
-      history.stoppedEarly = true;
-      break;
+    finished = true;
+  } finally {
+    if (parallel) {
+      const p = parallel as DataParallel;
+      try {
+        if (finished) {
+          const st = p.stats();
+          history.parallel = { workers: st.workers, steps: st.steps, timing: st.timing, numTensors: tensors };
+        }
+      } finally {
+        await p.close();
+      }
     }
   }
   restoreBest(false);
@@ -245,6 +305,15 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
       `; last train loss ${fmt(final.trainLoss)}`,
   );
   return history;
+}
+
+/** The replicas, with fit's name on their errors. */
+async function startWorkers(model: Model, workers: number, options: FitOptions): Promise<DataParallel> {
+  try {
+    return await DataParallel.start(model, workers, { modules: options.workerModules, failAtStep: options.workerFailAtStep });
+  } catch (err) {
+    throw new Error(`fit: ${(err as Error).message}`);
+  }
 }
 
 /** The given optimiser; or the model's current one when the options (if any) match it; else a new one. */

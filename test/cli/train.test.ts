@@ -90,3 +90,20 @@ test("recsys-lab train --model two-tower: in-batch softmax by default, the cold-
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /synthetic has no 'zip' feature; it has: user-id, gender, occupation, age, history, item-id, genres, year, title/);
 });
+
+test("recsys-lab train --workers 2 (compiled) trains on two threads as on one, within float tolerance; bad values are usage errors", () => {
+  const args = ["train", ...TINY, "--model", "neumf", "--epochs", "2", "--batch", "64", "--seed", "3", "--quiet"];
+  const one = cli(...args);
+  const two = cli(...args, "--workers", "2");
+  assert.equal(two.status, 0, two.stderr);
+  const [a, b] = [JSON.parse(one.stdout), JSON.parse(two.stdout)];
+  assert.equal(b.workers, 2);
+  assert.equal(a.workers, undefined);
+  a.history.forEach((h: { trainLoss: number }, e: number) => assert.ok(Math.abs(h.trainLoss - b.history[e].trainLoss) < 1e-4, JSON.stringify([a.history, b.history])));
+  const bad = cli("train", ...TINY, "--workers", "two");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /train: --workers must be a positive integer or 'auto', got 'two'/);
+  const softmax = cli("train", ...TINY, "--model", "two-tower", "--workers", "2");
+  assert.equal(softmax.status, 2);
+  assert.match(softmax.stderr, /train: --workers 2 cannot split the in-batch softmax \(--loss softmax\)/);
+});
