@@ -8,13 +8,12 @@ export type WorkersOption = number | "auto";
 
 /**
  * "auto" trains on one worker below this batch size. Measured with bench/train.ts (NeuMF, ML-100K sizes, wasm, this
- * project's shared 2-core machine; raw runs in /work/notes/bench-train-*.json): in the cleanest run (both threads
- * running, CPU/wall 1.6-1.85) 2 workers gave 0.51x / 0.71x / 0.73x / 0.95x of one worker at batch 256 / 1024 / 2048 /
- * 4096; on a loaded machine 0.2-0.7x. 2 workers never beat 1 here. Where a replica's step went at 4096: compute
- * 2.4 ms for its half batch (one worker alone does the whole batch in 3.1 ms: two busy threads slow each other
- * down by about half on these cores, and the dense Adam update and table gradients are repeated by every replica),
- * waiting 0.4-0.9 ms, gradient copies and sums 0.4-0.55 ms. The ratio climbs with the batch size, so "auto" starts
- * at 8192 (an extrapolation, not a measured crossover), and only with free cores (see workersFor).
+ * project's 2-core machine, nothing else running; three runs): 2 workers against 1 gave 0.47-0.76x at batch 256,
+ * 0.51-0.64x at 1024, 0.84-1.00x at 4096, 1.15x at 8192 (one run) and 1.15-1.61x at 16384. The crossover lies between
+ * 4096 and 8192. Below it a replica's half batch costs nearly what the whole batch costs one worker (fixed per-kernel
+ * costs, and every replica repeats the dense Adam update), plus 0.4-1.1 ms waiting at the barrier and 0.35-0.65 ms
+ * copying and summing gradients per step. On a machine already loaded by other processes 2 workers ran at 0.2-0.7x
+ * of one, hence the free-core count in workersFor.
  */
 export const AUTO_MIN_BATCH = 8192;
 
