@@ -178,7 +178,7 @@ test("a worker that fails (module that throws; a step that throws) ends fit with
   let during = 0;
   await bounded(
     fit(model, { epoch: () => data }, { epochs: 2, workers: 3, workerFailAtStep: 8, progress: false, onEpochEnd: () => void (during = liveWorkerThreads()) }),
-    /worker 1 failed: injected failure at step 8/,
+    /data-parallel training \(workers\): worker 1 failed: injected failure at step 8/,
   );
   assert.equal(during, 2, "both workers ran through epoch 1");
   // A bad id in the main thread's shard, then in a worker's: each ends fit with the model's own message.
@@ -188,7 +188,7 @@ test("a worker that fails (module that throws; a step that throws) ends fit with
     return [b];
   };
   await bounded(fit(model, { epoch: () => bad(3) }, { epochs: 1, workers: 2, progress: false }), /users\[3\] = 999 is outside \[0, 40\)/);
-  await bounded(fit(model, { epoch: () => bad(30) }, { epochs: 1, workers: 2, progress: false }), /worker 1 failed: NeuMF.trainStep: users\[10\] = 999 is outside \[0, 40\)/);
+  await bounded(fit(model, { epoch: () => bad(30) }, { epochs: 1, workers: 2, progress: false }), /data-parallel training \(workers\): worker 1 failed: NeuMF.trainStep: users\[10\] = 999 is outside \[0, 40\)/);
   assert.equal(liveWorkerThreads(), 0, "no worker thread is left");
   // The model is usable afterwards, on one thread again.
   const h = await fit(model, { epoch: () => data }, { epochs: 1, progress: false });

@@ -124,7 +124,8 @@ export class Shared {
     if (code === 0) return null;
     if (code < 0) return new ReplicaStopped();
     const text = new TextDecoder().decode(this.message.slice(0, Atomics.load(this.control, C.MESSAGE_LENGTH)));
-    return new Error(`worker ${code - 1} failed: ${text}`);
+    // Worker 0 is the main thread. Named after the feature, so a user who set `workers` knows where it came from.
+    return new Error(`data-parallel training (workers): worker ${code - 1} failed: ${text}`);
   }
 
   /**
