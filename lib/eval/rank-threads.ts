@@ -5,22 +5,14 @@
  * `disposeEvaluationThreads()`. A worker that dies fails the evaluation in progress and takes the whole pool down
  * with it (the next evaluation starts a new one): no thread is left behind.
  *
- * The entry works from sources and from dist/ (like lib/experiments/pool.ts): a .ts entry is loaded through tsx's
- * require hook, because Node 20 does not pass `--import tsx` on to worker threads.
+ * The entry works from sources and from dist/ (lib/worker-thread.ts).
  */
 import * as path from "path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startThread } from "../worker-thread";
 import type { WorkerMessage } from "./rank-worker";
 
 const entry = path.join(__dirname, `rank-worker${path.extname(__filename)}`);
-
-function startWorker(): Worker {
-  if (path.extname(entry) === ".ts") {
-    const tsx = require.resolve("tsx/cjs");
-    return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, { eval: true, execArgv: process.execArgv });
-  }
-  return new Worker(entry, { execArgv: process.execArgv });
-}
 
 export class RankThreads {
   private workers: Worker[] = [];
@@ -41,7 +33,7 @@ export class RankThreads {
   /** At least n workers (started now if missing; they join evaluations as soon as they are up). */
   ensure(n: number): void {
     while (this.workers.length < n) {
-      const w = startWorker();
+      const w = startThread(entry);
       w.unref();
       const die = (why: string) => {
         if (!this.workers.includes(w)) return;

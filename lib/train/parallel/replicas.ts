@@ -16,7 +16,7 @@
  *   try { for (const b of batches) parallel.step(b); } finally { await parallel.close(); }
  */
 import * as path from "path";
-import { MessageChannel, Worker, type MessagePort } from "worker_threads";
+import { MessageChannel, type MessagePort, type Worker } from "worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import type { TrainBatch } from "../../models/batch";
 import { Model } from "../../models/model";
@@ -24,6 +24,7 @@ import { LOSSES } from "../../nn/losses";
 import { SharedExchange } from "./exchange";
 import type { ReplicaSetup } from "./replica-worker";
 import { C, CMD, FIELD, STATS, Shared, SharedInput, allocate, shardOf } from "./shared";
+import { startThread } from "../../worker-thread";
 
 /** Where one replica's step time went, in milliseconds per step. */
 export interface ReplicaTiming {
@@ -58,41 +59,12 @@ export function liveWorkerThreads(): number {
   return live;
 }
 
-/** The worker entry: the compiled .js next to this file, or the .ts source under tsx (tests, benchmarks). */
+/** A worker thread running replica-worker (see lib/worker-thread.ts for sources vs dist/). */
 function startWorker(setup: ReplicaSetup, transfer: MessagePort[]): Worker {
-  const ext = path.extname(__filename);
-  const entry = path.join(__dirname, `replica-worker${ext}`);
-  // The same Node flags as this process (e.g. tsx's loader). A worker does not inherit tsx's CommonJS hook for its
-  // entry file, so under tsx the entry is required through it.
-  const make = (execArgv: string[]) => {
-    const options = { workerData: setup, transferList: transfer, execArgv };
-    return ext !== ".ts"
-      ? new Worker(entry, options)
-      : new Worker(`require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(entry)});`, { ...options, eval: true });
-  };
-  let w: Worker;
-  try {
-    w = make(process.execArgv);
-  } catch (err) {
-    // V8 and process-wide flags (e.g. --max-old-space-size) are refused in a worker's execArgv: keep the loaders.
-    if ((err as { code?: string }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw err;
-    w = make(loaderFlags(process.execArgv));
-  }
+  const w = startThread(path.join(__dirname, `replica-worker${path.extname(__filename)}`), { workerData: setup, transferList: transfer });
   live++;
   w.once("exit", () => live--);
   return w;
-}
-
-/** The flags that load code (--import, --require, --loader, --conditions), with their values. */
-function loaderFlags(argv: readonly string[]): string[] {
-  const takesValue = ["--import", "--require", "-r", "--loader", "--experimental-loader", "--conditions", "-C"];
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (takesValue.includes(a) && i + 1 < argv.length) out.push(a, argv[++i]!);
-    else if (takesValue.some((f) => a.startsWith(`${f}=`))) out.push(a);
-  }
-  return out;
 }
 
 export class DataParallel {
