@@ -11,7 +11,7 @@ import * as path from "path";
 
 const LIB = path.join(__dirname, "..", "lib");
 const RANK: Record<string, number> = {
-  random: 0, backend: 0, version: 0, progress: 0, notebook: 0, exercises: 0.5,
+  random: 0, backend: 0, version: 0, progress: 0, notebook: 0, "worker-thread": 0, exercises: 0.5,
   data: 1, nn: 1, viz: 1,
   models: 2,
   eval: 3, train: 3.5,
