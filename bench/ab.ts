@@ -1,6 +1,6 @@
 /**
  * Probe: A/B of a switch in the same process, alternating runs so both see the same machine load.
- *   node --import tsx bench/ab.ts [--switch fused-adam|padding|weight-grad|row-kernels|glue-kernels|all-kernels] [--model neumf|mf] [--batches 256,1024,4096] [--rounds 4]
+ *   node --import tsx bench/ab.ts [--switch fused-adam|padding|weight-grad|row-kernels|glue-kernels|all-kernels|factored-input|factored-auto] [--model neumf|mf] [--batches 256,1024,4096] [--rounds 4]
  * Prints the best examples/s of each arm per batch size.
  */
 import { initBackend } from "../lib/backend";
@@ -10,6 +10,7 @@ import { disableFusedAdam } from "../lib/nn/kernels/adam";
 import { disableWeightGradKernel } from "../lib/nn/kernels/weight-grad";
 import { disableRowKernels } from "../lib/nn/kernels/rows";
 import { disableGlueKernels } from "../lib/nn/kernels/glue";
+import { setFactoredInput } from "../lib/models/factored-input";
 import { Rng } from "../lib/random";
 import { arg } from "./args";
 
@@ -25,6 +26,9 @@ async function main() {
     else if (sw === "weight-grad") disableWeightGradKernel(!on);
     else if (sw === "row-kernels") disableRowKernels(!on);
     else if (sw === "glue-kernels") disableGlueKernels(!on);
+    // factored-input: always vs never; factored-auto: the default rule vs never.
+    else if (sw === "factored-input") setFactoredInput(on ? "always" : "never");
+    else if (sw === "factored-auto") setFactoredInput(on ? "auto" : "never");
     else if (sw === "all-kernels") (disableRowKernels(!on), disableWeightGradKernel(!on), disableFusedAdam(!on), disableGlueKernels(!on));
     else throw new Error(`unknown switch ${sw}`);
   };
@@ -52,6 +56,7 @@ async function main() {
         m.dispose();
       }
     }
+    setFactoredInput("auto");
     set(true);
     console.log(JSON.stringify({ switch: sw, model: kind, batch: B, on: best.on, off: best.off, gain: Math.round((best.on / best.off) * 100) / 100 }));
   }

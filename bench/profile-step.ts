@@ -1,11 +1,12 @@
 /**
  * Probe: where one training step's time goes, kernel by kernel (wasm runs kernels synchronously, so the wall time
  * of each engine.runKernel call is its cost including engine overhead). Prints a table per batch size.
- *   node --import tsx bench/profile-step.ts [--model neumf|mf] [--batches 256,1024,4096] [--steps 200]
+ *   node --import tsx bench/profile-step.ts [--model neumf|mf] [--batches 256,1024,4096] [--steps 200] [--factored auto|always|never]
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import { MF, NeuMF, type Model as TrainableModel, type TrainBatch } from "../lib/models";
+import { setFactoredInput, type FactoredInputMode } from "../lib/models/factored-input";
 import { Rng } from "../lib/random";
 import { arg } from "./args";
 
@@ -14,6 +15,7 @@ async function main() {
   await initBackend();
   const kind = arg("model", "neumf");
   const steps = Number(arg("steps", "200"));
+  setFactoredInput(arg("factored", "auto") as FactoredInputMode);
   for (const B of arg("batches", "256,1024,4096").split(",").map(Number)) {
     const rng = new Rng(B);
     const batches: TrainBatch[] = Array.from({ length: 16 }, () => ({

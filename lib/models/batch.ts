@@ -85,6 +85,8 @@ export interface PairBatch {
   rows: number;
   /** [rows, 2, 1]: (user, numUsers + item). */
   pairs: tf.Tensor3D;
+  /** The same pairs on the host (rows x 2), for layers that plan on them (factored-input.ts). */
+  hostPairs: Int32Array;
   /** [rows, 2, 1]: (numUsers + item, user); null when only scoring. */
   swapped: tf.Tensor3D | null;
   /** [rows, 1]: user (row of the user in a users + items table). */
@@ -101,6 +103,7 @@ export function scoringBatch(users: Int32Array, items: Int32Array, numUsers: num
   return {
     rows: n,
     pairs: tf.tensor3d(pairs, [n, 2, 1], "int32"),
+    hostPairs: pairs,
     swapped: null,
     userRows: tf.tensor2d(users, [n, 1], "int32"),
     itemRows: tf.tensor2d(itemRows, [n, 1], "int32"),
@@ -180,6 +183,7 @@ export function uploadBatch(batch: TrainBatch, numUsers: number, numItems: numbe
   return {
     rows,
     pairs: tf.tensor3d(pairs, [rows, 2, 1], "int32"),
+    hostPairs: pairs,
     swapped: tf.tensor3d(swapped, [rows, 2, 1], "int32"),
     userRows: tf.tensor2d(userRows, [rows, 1], "int32"),
     itemRows: tf.tensor2d(itemRows, [rows, 1], "int32"),

@@ -33,6 +33,7 @@ import { gatherTable as gather, outputGradient, pairProductGrad, reluGrad, scatt
 import { COMMON_KEYS, checkKnownKeys, resolveCommon, type CommonOptions, type ResolvedCommon } from "./options";
 import { HandWrittenModel, type ForwardResult } from "./hand-written";
 import { dropoutMask, splitPairMask, swapHalves } from "../nn/dropout";
+import { factoredFirstLayer } from "./factored-input";
 
 export interface GMFOptions extends CommonOptions {
   /** Size of the GMF user and item embeddings (the paper's predictive factors). Default 8. */
@@ -165,6 +166,12 @@ export function ncfSpecs(numRows: number, b: Branches, std: number): ParamSpec[]
 /** GMF, MLP and NeuMF are this class with one or both branches. */
 abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }> extends HandWrittenModel<C> {
   private readonly branches: Branches;
+  private scratch: Int32Array | null = null;
+
+  /** -1 per table row, for distinctRows (kept between steps: a catalogue-sized fill per step would cost more). */
+  private rowScratch(): Int32Array {
+    return (this.scratch ??= new Int32Array(this.numUsers + this.numItems).fill(-1));
+  }
 
   protected constructor(cfg: C, branches: Branches, weights?: WeightMap) {
     super(cfg, ncfSpecs(cfg.numUsers + cfg.numItems, branches, cfg.embeddingInitStd), weights);
@@ -215,16 +222,26 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
     if (this.branches.mlp !== null) {
       const layers = this.branches.mlp;
       const half = layers[0]! / 2;
-      let x3 = tf.reshape(gather(p.get(W.mlpEmbedding) as tf.Tensor2D, pairs), [rows, 2, half]) as tf.Tensor3D; // [rows, 2, half]
+      const table = p.get(W.mlpEmbedding) as tf.Tensor2D;
+      // Without embedding dropout every pair's input is [p'_u, q'_i] as stored, so the first layer can run once per
+      // distinct user and item (factored-input.ts); hs[0] is then never formed.
+      const factored = embRate === 0 ? factoredFirstLayer(table, p.get(W.kernel(0)) as tf.Tensor2D, p.get(W.bias(0)), batch.hostPairs, this.rowScratch()) : null;
       let embMask: tf.Tensor3D | null = null;
-      if (embRate > 0) {
-        embMask = tf.tensor3d(dropoutMask(this.dropoutRng, rows * 2 * half, embRate), [rows, 2, half]);
-        x3 = tf.mul(x3, embMask);
+      const hs: (tf.Tensor2D | null)[] = [null];
+      if (!factored) {
+        let x3 = tf.reshape(gather(table, pairs), [rows, 2, half]) as tf.Tensor3D; // [rows, 2, half]
+        if (embRate > 0) {
+          embMask = tf.tensor3d(dropoutMask(this.dropoutRng, rows * 2 * half, embRate), [rows, 2, half]);
+          x3 = tf.mul(x3, embMask);
+        }
+        hs[0] = tf.reshape(x3, [rows, layers[0]!]); // [p'_u, q'_i], no concat needed
       }
-      const hs: tf.Tensor2D[] = [tf.reshape(x3, [rows, layers[0]!])]; // [p'_u, q'_i], no concat needed
       const masks: (tf.Tensor2D | null)[] = [];
       for (let k = 0; k + 1 < layers.length; k++) {
-        let h = tf.fused.matMul({ a: hs[k]!, b: p.get(W.kernel(k)) as tf.Tensor2D, bias: p.get(W.bias(k)), activation: "relu" }) as tf.Tensor2D;
+        let h =
+          k === 0 && factored
+            ? factored.h
+            : (tf.fused.matMul({ a: hs[k]!, b: p.get(W.kernel(k)) as tf.Tensor2D, bias: p.get(W.bias(k)), activation: "relu" }) as tf.Tensor2D);
         let m: tf.Tensor2D | null = null;
         if (denseRate > 0) {
           m = tf.tensor2d(dropoutMask(this.dropoutRng, rows * layers[k + 1]!, denseRate), [rows, layers[k + 1]!]);
@@ -243,6 +260,12 @@ abstract class NCFModel<C extends ResolvedCommon & { embeddingInitStd: number }>
             if (m) dh = tf.mul(dh, m);
             // relu'(a) = step(h): h = relu(a) (times a positive dropout scale) is > 0 exactly where a > 0.
             const dA = (reluGrad(dh, hs[k + 1]!) ?? tf.mul(dh, tf.step(hs[k + 1]!))) as tf.Tensor2D;
+            if (k === 0 && factored) {
+              const { joint, dTable } = factored.backward(dA);
+              putJointGradient(p, grads, [W.kernel(0), W.bias(0)], joint);
+              grads.set(W.mlpEmbedding, dTable);
+              return;
+            }
             // [h^T; 1] dA = [dW; db] in one product (a bias is a weight on a constant input 1).
             const joint = weightGradient(hs[k]!, dA, true) ?? tf.matMul(tf.concat([tf.transpose(hs[k]!), ones()], 0), dA);
             putJointGradient(p, grads, [W.kernel(k), W.bias(k)], joint);

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../lib/backend";
 import { MF, GMF, MLP, NeuMF } from "../../lib/models";
 import { setRowPadding } from "../../lib/models/batch";
+import { setFactoredInput } from "../../lib/models/factored-input";
 import { Rng } from "../../lib/random";
 import { finiteDifferences, refLoss, to64, type RefConfig, type RefMasks } from "./reference";
 import type { Model as TrainableModel } from "../../lib/models/model";
@@ -98,6 +99,24 @@ test("gradients are unchanged by the padding rows that wasm batches carry", asyn
     mf.dispose();
   } finally {
     setRowPadding(old);
+  }
+});
+
+test("on wasm, the first MLP layer factored per distinct user and item (factored-input.ts) matches finite differences", async () => {
+  await initBackend({ backend: "wasm" });
+  const old = setFactoredInput("always");
+  try {
+    // Widths of 4 so the wasm kernels of the factored layer run; 12 examples over 5 users and 7 items share rows.
+    const layers = [8, 4, 4];
+    const mlp = new MLP({ numUsers: NU, numItems: NI, layers, embeddingInitStd: 0.5, seed: 8 });
+    check(mlp, { className: "MLP", numUsers: NU, layers }, "bce", batch(13, 12, "binary"));
+    const neumf = new NeuMF({ numUsers: NU, numItems: NI, factors: 4, layers, embeddingInitStd: 0.5, seed: 9 });
+    check(neumf, { className: "NeuMF", numUsers: NU, layers }, "bce", batch(14, 12, "binary"));
+    check(neumf, { className: "NeuMF", numUsers: NU, layers }, "bpr", batch(15, 12, "binary"));
+    mlp.dispose();
+    neumf.dispose();
+  } finally {
+    setFactoredInput(old);
   }
 });
 

@@ -72,6 +72,7 @@ export const op = {
   f32x4Sub: [0xfd, ...uleb(0xe5)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   f32x4Div: [0xfd, ...uleb(0xe7)],
+  f32x4Max: [0xfd, ...uleb(0xe9)],
   i32Load: (offset = 0): Code => [0x28, 2, ...uleb(offset)],
   f32x4Gt: [0xfd, ...uleb(0x44)],
   v128And: [0xfd, ...uleb(0x4e)],

@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GeneratedKernel, I32, V128, heapOffset, loopWhile, moduleBytes, op, type Code, type WasmBackendLike } from "./asm";
 
 /** Copy or add `d` floats from [src] to [dst] (pointers in locals); v128 for the multiple of 4, f32 for the rest. */
-function rowOp(d: number, dst: number, src: number, add: boolean): Code {
+export function rowOp(d: number, dst: number, src: number, add: boolean): Code {
   const out: Code = [];
   const v = Math.floor(d / 4);
   for (let c = 0; c < v; c++) {
@@ -41,7 +41,7 @@ function rowOp(d: number, dst: number, src: number, add: boolean): Code {
 }
 
 /** Zero `count` floats at [ptr] (count a multiple of 4 is not required). Uses locals ptr, end. */
-function zeroFill(ptrParam: number, countBytesLocal: number, p: number, end: number): Code {
+export function zeroFill(ptrParam: number, countBytesLocal: number, p: number, end: number): Code {
   return [
     ...op.get(ptrParam), ...op.set(p),
     ...op.get(ptrParam), ...op.get(countBytesLocal), ...op.i32Add, ...op.set(end),

@@ -131,3 +131,50 @@ export function weightGradient(a: tf.Tensor2D, dz: tf.Tensor2D, ones: boolean): 
   register();
   return tf.engine().runKernel(WEIGHT_GRAD_KERNEL, { a, dz }, { ones } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
+
+export const SPLIT_WEIGHT_GRAD_KERNEL = "RecsysSplitWeightGrad";
+let splitRegistered = false;
+
+function registerSplit(): void {
+  if (splitRegistered) return;
+  splitRegistered = true;
+  tf.registerKernel({
+    kernelName: SPLIT_WEIGHT_GRAD_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const { a1, dz1, a2, dz2 } = inputs as Record<string, tf.TensorInfo>;
+      const m = a1!.shape[1]!;
+      const n = dz1!.shape[1]!;
+      const out = b.makeOutput([2 * m + 1, n], "float32");
+      const ptr = (t: { dataId: object }) => b.dataIdMap.get(t.dataId).memoryOffset;
+      (kernelFor(b, m, n, false) as KernelFn)(ptr(a1!), ptr(dz1!), ptr(out), a1!.shape[0]!);
+      // The second group writes its m rows after the first's, and the bias row after them.
+      (kernelFor(b, m, n, true) as KernelFn)(ptr(a2!), ptr(dz2!), ptr(out) + 4 * m * n, a2!.shape[0]!);
+      return out;
+    },
+  });
+}
+
+/**
+ * The weight gradient of a dense layer over [x_1, x_2] (two inputs of m each) from the two inputs' distinct rows:
+ * a1 [R1, m] with their gradients dz1 [R1, n], a2 [R2, m] with dz2 [R2, n] (each layer input pairs one row of each
+ * group, and dz sums the gradients of the inputs that share the row). Result [2m + 1, n]: [a1^T dz1; a2^T dz2; the
+ * column sums of dz2] (the last row is the bias gradient: every input contributes once to each group). Null where
+ * the SIMD kernel does not run.
+ */
+export function splitWeightGradient(a1: tf.Tensor2D, dz1: tf.Tensor2D, a2: tf.Tensor2D, dz2: tf.Tensor2D): tf.Tensor2D | null {
+  const m = a1.shape[1];
+  const n = dz1.shape[1];
+  const shapesAgree = a2.shape[1] === m && dz2.shape[1] === n && dz1.shape[0] === a1.shape[0] && dz2.shape[0] === a2.shape[0];
+  if (!shapesAgree || [a1, dz1, a2, dz2].some((t) => t.dtype !== "float32") || !splitWeightGradReady(m, n)) return null;
+  registerSplit();
+  return tf.engine().runKernel(SPLIT_WEIGHT_GRAD_KERNEL, { a1, dz1, a2, dz2 }) as tf.Tensor2D;
+}
+
+/** True when splitWeightGradient runs here for inputs of m and outputs of n. */
+export function splitWeightGradReady(m: number, n: number): boolean {
+  if (disabled || tf.getBackend() !== "wasm" || n % 4 !== 0) return false;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  return typeof kernelFor(backend, m, n, false) !== "string" && typeof kernelFor(backend, m, n, true) !== "string";
+}
