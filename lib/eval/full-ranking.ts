@@ -48,7 +48,7 @@ export interface FullRankingOptions {
    * tf.matMul per block on the active backend, read back and ranked in JavaScript (the evaluator before the kernel).
    */
   kernel?: boolean;
-  /** Tests only: one worker thread takes a block and dies with this message. */
+  /** @internal Tests only: one worker thread takes a block and dies with this message (stripped from the published typings). */
   crashWorkerForTest?: string;
   /**
    * "auto" (default): one matrix product via factors() when the model has them (on the active TensorFlow.js

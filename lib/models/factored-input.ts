@@ -9,12 +9,12 @@
  *   backward  dU, dI = the pairs' dA summed per distinct user and item; [dW_u; dW_i; db] = [E_u^T dU; E_i^T dI;
  *             sum of dI's rows]; dE = dU W_u^T and dI W_i^T, scattered into the table's gradient.
  * Its products cost (users + items) / 2B of the per-pair layer's (the same sums in another order: equal up to float
- * rounding), for nine more kernels. The per-pair layer stays where the saving is small (`worthFactoring`), where
+ * rounding), for a few more kernels. The per-pair layer stays where the saving is small (`worthFactoring`), where
  * embedding dropout gives every pair its own input, and on backends without the kernels (wasm only).
  */
 import * as tf from "@tensorflow/tfjs";
-import { pairRowKernelsReady, pairScatterAdd, pairSumRelu } from "../nn/kernels/pair-rows";
-import { gatherTable, scatterAddRows } from "../nn/kernels/rows";
+import { gatherTwo, pairKernelsReady, pairScatterAdd, pairSumRelu, scatterAddTwo } from "../nn/kernels/pair-rows";
+import { splitHalves, smallMatrixKernelsReady } from "../nn/kernels/small-matrix";
 import { splitWeightGradReady, splitWeightGradient } from "../nn/kernels/weight-grad";
 
 /** "auto": factor when `worthFactoring` says so; "always"/"never" force it where the kernels run (tests, benchmarks). */
@@ -79,6 +79,11 @@ export function worthFactoring(plan: DistinctRows): boolean {
   return mode === "always" || (mode === "auto" && factoredShare(plan) <= FACTOR_AT);
 }
 
+/** Every kernel the factored layer runs is available (wasm, widths a multiple of 4). */
+function kernelsReady(half: number, width: number): boolean {
+  return pairKernelsReady(half, width) && smallMatrixKernelsReady() && splitWeightGradReady(half, width);
+}
+
 /** The layer's output h [pairs, width] and its backward from dA, the gradient at its pre-activation. */
 export interface FactoredLayer {
   h: tf.Tensor2D;
@@ -93,27 +98,29 @@ export interface FactoredLayer {
 export function factoredFirstLayer(table: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor, pairs: Int32Array, scratch: Int32Array): FactoredLayer | null {
   const half = table.shape[1];
   const width = kernel.shape[1];
-  if (mode === "never" || kernel.shape[0] !== 2 * half || !pairRowKernelsReady(width) || !splitWeightGradReady(half, width)) return null;
+  if (mode === "never" || kernel.shape[0] !== 2 * half || !kernelsReady(half, width)) return null;
   const plan = distinctRows(pairs, scratch);
   if (!worthFactoring(plan)) return null;
   const nu = plan.users.length;
   const ni = plan.items.length;
-  const userIds = tf.tensor1d(plan.users, "int32");
-  const itemIds = tf.tensor1d(plan.items, "int32");
+  const ids = tf.tensor1d(concatIds(plan.users, plan.items), "int32");
   const local = tf.tensor2d(plan.local, [plan.local.length / 2, 2], "int32");
-  const eu = gatherTable(table, userIds); // [nu, half]
-  const ei = gatherTable(table, itemIds); // [ni, half]
-  const wu = tf.slice(kernel, [0, 0], [half, width]) as tf.Tensor2D;
-  const wi = tf.slice(kernel, [half, 0], [half, width]) as tf.Tensor2D;
+  const [eu, ei] = gatherTwo(table, ids, nu)!; // [nu, half], [ni, half]
+  const [wu, wi, wuT, wiT] = splitHalves(kernel)!;
   return {
     h: pairSumRelu(tf.matMul(eu, wu), tf.matMul(ei, wi), local, bias)!,
     backward: (dA) => {
       const [du, di] = pairScatterAdd(local, dA, nu, ni)!;
       const joint = splitWeightGradient(eu, du, ei, di)!;
-      const dE = tf.concat([tf.matMul(du, tf.transpose(wu)), tf.matMul(di, tf.transpose(wi))], 0);
-      const ids = tf.concat([userIds, itemIds]);
-      const dTable = scatterAddRows(ids, dE, table.shape[0]) ?? (tf.scatterND(tf.reshape(ids, [-1, 1]), dE, table.shape) as tf.Tensor2D);
+      const dTable = scatterAddTwo(ids, tf.matMul(du, wuT), tf.matMul(di, wiT), table.shape[0])!;
       return { joint, dTable };
     },
   };
+}
+
+function concatIds(a: Int32Array, b: Int32Array): Int32Array {
+  const out = new Int32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -160,7 +160,7 @@ export interface FitOptions {
    * registerModelClass for a model class of your own.
    */
   workerModules?: string[];
-  /** Test hook: worker 1 throws in this step. */
+  /** @internal Tests only: worker 1 throws in this step (stripped from the published typings). */
   workerFailAtStep?: number;
 }
 

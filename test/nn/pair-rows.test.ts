@@ -1,9 +1,13 @@
-/** The factored first layer's kernels (lib/nn/kernels/pair-rows.ts, splitWeightGradient) against tf ops on wasm. */
+/**
+ * The factored first layer's kernels (lib/nn/kernels/pair-rows.ts, small-matrix.ts, splitWeightGradient) against
+ * the tf ops they stand for, on wasm.
+ */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { pairScatterAdd, pairSumRelu } from "../../lib/nn/kernels/pair-rows";
+import { gatherTwo, pairScatterAdd, pairSumRelu, scatterAddTwo } from "../../lib/nn/kernels/pair-rows";
+import { splitHalves, transposeSmall } from "../../lib/nn/kernels/small-matrix";
 import { splitWeightGradient } from "../../lib/nn/kernels/weight-grad";
 import { Rng } from "../../lib/random";
 
@@ -63,4 +67,37 @@ test("the pair kernels decline widths that are not a multiple of 4", async () =>
   const ids = tf.tensor2d([0, 0, 1, 1], [2, 2], "int32");
   assert.equal(pairSumRelu(rand([2, 6], rng), rand([2, 6], rng), ids, tf.zeros([6])), null);
   assert.equal(pairScatterAdd(ids, rand([2, 6], rng), 2, 2), null);
+});
+
+test("gatherTwo and scatterAddTwo equal gathers and a scatter over the two blocks of ids, bit for bit", async () => {
+  await initBackend({ backend: "wasm" });
+  const rng = new Rng(4);
+  for (const d of [3, 8, 32]) {
+    const table = rand([12, d], rng);
+    const idList = Int32Array.from({ length: 11 }, () => rng.int(12));
+    const ids = tf.tensor1d(idList, "int32");
+    const [a, b] = gatherTwo(table, ids, 4)!;
+    same(a!, tf.gatherND(table, tf.tensor2d(idList.slice(0, 4), [4, 1], "int32")), `first block d=${d}`);
+    same(b!, tf.gatherND(table, tf.tensor2d(idList.slice(4), [7, 1], "int32")), `second block d=${d}`);
+    const ra = rand([4, d], rng);
+    const rb = rand([7, d], rng);
+    same(scatterAddTwo(ids, ra, rb, 12)!, tf.scatterND(tf.reshape(ids, [11, 1]), tf.concat([ra, rb], 0), [12, d]), `scatter d=${d}`);
+  }
+});
+
+test("transposeSmall and splitHalves copy exactly what tf.transpose and tf.slice give", async () => {
+  await initBackend({ backend: "wasm" });
+  const rng = new Rng(5);
+  for (const [r, c] of [[1, 1], [3, 5], [64, 32], [16, 8]] as const) {
+    const w = rand([r, c], rng);
+    same(transposeSmall(w)!, tf.transpose(w), `transpose ${r}x${c}`);
+  }
+  const w = rand([64, 32], rng);
+  const [top, bottom, topT, bottomT] = splitHalves(w)!;
+  same(top!, tf.slice(w, [0, 0], [32, 32]), "top half");
+  same(bottom!, tf.slice(w, [32, 0], [32, 32]), "bottom half");
+  same(topT!, tf.transpose(tf.slice(w, [0, 0], [32, 32])), "top half transposed");
+  same(bottomT!, tf.transpose(tf.slice(w, [32, 0], [32, 32])), "bottom half transposed");
+  assert.deepEqual(bottomT!.shape, [32, 32]);
+  assert.equal(splitHalves(rand([3, 2], rng)), null, "an odd number of rows has no halves");
 });

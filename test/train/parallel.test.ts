@@ -11,6 +11,9 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { generateSynthetic, leaveOneOut } from "../../lib/data";
 import { NeuMF, TwoTower, autodiffNeuMF, type Model, type TrainBatch } from "../../lib/models";
+import type { PairInputs } from "../../lib/models/autodiff";
+import { fromLayersModel } from "../../lib/models/layers-model";
+import { recsysEmbedding } from "../../lib/nn/layers";
 import type { WeightMap } from "../../lib/nn";
 import { fit, implicitBatches } from "../../lib/train";
 import { AUTO_MIN_BATCH, DataParallel, liveWorkerThreads, workersFor } from "../../lib/train/parallel";
@@ -240,4 +243,36 @@ test("workers 'auto' trains on one thread at small batches and on several at lar
   assert.equal(workersFor("auto", 64, 1, 32), 1);
   assert.equal(workersFor("auto", 1 << 20, 1, 32), 8);
   assert.equal(workersFor(3, 1, 9, 1), 3, "a number is taken as given");
+});
+
+test("a wrapped tf.layers model (fromLayersModel) trains with workers 2 as with 1; with custom inputs the workers cannot rebuild it, and fit says so", async () => {
+  await initBackend({ backend: "wasm" });
+  const data = batches(4, 64, 8);
+  const build = (inputs?: (b: PairInputs) => tf.Tensor[]) => {
+    const user = tf.input({ shape: [1], dtype: "int32" });
+    const item = tf.input({ shape: [1], dtype: "int32" });
+    const eu = tf.layers.flatten().apply(recsysEmbedding({ inputDim: NU, outputDim: 8, name: "user_emb" }).apply(user)) as tf.SymbolicTensor;
+    const ei = tf.layers.flatten().apply(recsysEmbedding({ inputDim: NI, outputDim: 8, name: "item_emb" }).apply(item)) as tf.SymbolicTensor;
+    const hidden = tf.layers.dense({ units: 8, activation: "relu" }).apply(tf.layers.concatenate().apply([eu, ei])) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 1 }).apply(hidden) as tf.SymbolicTensor;
+    return fromLayersModel(tf.model({ inputs: [user, item], outputs: out }), { numUsers: NU, numItems: NI, seed: 3, ...(inputs ? { inputs } : {}) });
+  };
+  const run = async (workers: number) => {
+    const model = build();
+    const h = await fit(model, { epoch: () => data }, { epochs: 2, workers, progress: false, optimizer: { name: "adam", learningRate: 0.01 } });
+    const w = model.getWeights();
+    model.dispose();
+    return { w, h };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  assert.equal(two.h.parallel?.workers, 2);
+  const worst = maxRelativeDiff(two.w, one.w);
+  assert.ok(worst.rel < 1e-4, `'${worst.name}' differs by ${worst.rel} (relative)`);
+  assert.ok(Math.abs(two.h.epochs[1]!.trainLoss - one.h.epochs[1]!.trainLoss) < 1e-5);
+
+  const custom = build((b) => [tf.reshape(b.userIds, [-1, 1]), tf.reshape(b.itemIds, [-1, 1])]);
+  await assert.rejects(fit(custom, { epoch: () => data }, { epochs: 1, workers: 2, progress: false }), /custom `inputs`/);
+  assert.equal(liveWorkerThreads(), 0);
+  custom.dispose();
 });

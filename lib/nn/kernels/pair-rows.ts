@@ -7,13 +7,17 @@
  *   pairScatterAdd(ids [rows, 2], dA [rows, w], Tu, Ti)    -> [Tu, w], [Ti, w]
  *       dU[ids[r, 0]] += dA[r];  dI[ids[r, 1]] += dA[r]   (from zero)
  *
+ *   gatherTwo(table [T, d], ids [nu + ni], nu)          -> table[ids[0:nu]], table[ids[nu:]]
+ *   scatterAddTwo(ids [nu + ni], a [nu, d], b [ni, d], T) -> [T, d]: a's rows added at ids[0:nu], b's at ids[nu:]
+ *       (gatherRows and scatterAddRows of rows.ts over two blocks, without a slice or a concat)
+ *
  * U holds each distinct user's p_u W_u and I each distinct item's q_i W_i, so the first is the layer's forward and
  * the second sends its gradient back to those rows. w must be a multiple of 4. Ids are not range-checked: the
  * caller builds them. Elsewhere (other backends, other widths) the functions return null.
  */
 import * as tf from "@tensorflow/tfjs";
 import { GeneratedKernel, I32, V128, heapOffset, loopWhile, moduleBytes, op, type Code, type WasmBackendLike } from "./asm";
-import { rowOp, zeroFill } from "./rows";
+import { gatherModule, rowOp, scatterModule as scatterRowsModule, zeroFill } from "./rows";
 
 // params: U, I, ids, bias, out, rows; locals: r, pi, po, a, b (i32); bias vectors (v128)
 function sumReluModule(w: number): Uint8Array {
@@ -72,16 +76,58 @@ const scatterKernel = new GeneratedKernel<{ w: number; numUsers: number; numItem
   },
 );
 
-export const PAIR_ROW_KERNELS = { sumRelu: sumReluKernel, scatter: scatterKernel };
+const gatherTwoKernel = new GeneratedKernel<{ d: number; split: number }>("RecsysGatherTwo", (key) => gatherModule(Number(key)), (b, { table, ids }, { d, split }, ex) => {
+  const rest = ids!.shape[0]! - split;
+  const first = b.makeOutput([split, d], "float32");
+  const second = b.makeOutput([rest, d], "float32");
+  const run = ex(String(d)).run!;
+  run(heapOffset(b, table!), heapOffset(b, ids!), heapOffset(b, first), split);
+  run(heapOffset(b, table!), heapOffset(b, ids!) + 4 * split, heapOffset(b, second), rest);
+  return [first, second];
+});
+
+const scatterTwoKernel = new GeneratedKernel<{ d: number; numRows: number }>("RecsysScatterAddTwo", (key) => scatterRowsModule(Number(key)), (b, { ids, a, b: second }, { d, numRows }, ex) => {
+  const out = b.makeOutput([numRows, d], "float32");
+  const run = ex(String(d)).run!;
+  const na = a!.shape[0]!;
+  run(heapOffset(b, ids!), heapOffset(b, a!), heapOffset(b, out), na, numRows * d * 4);
+  // Zero bytes to clear: the second block adds onto the first's.
+  run(heapOffset(b, ids!) + 4 * na, heapOffset(b, second!), heapOffset(b, out), second!.shape[0]!, 0);
+  return out;
+});
+
+export const PAIR_ROW_KERNELS = { sumRelu: sumReluKernel, scatter: scatterKernel, gatherTwo: gatherTwoKernel, scatterTwo: scatterTwoKernel };
 
 function ready(k: GeneratedKernel<never>, w: number): boolean {
   if (w % 4 !== 0) return false;
   return (k as GeneratedKernel<object>).ready(tf.getBackend(), tf.backend() as unknown as WasmBackendLike, String(w), (c) => tf.registerKernel(c as tf.KernelConfig));
 }
 
-/** True when both kernels run here for width w (the caller then takes the factored path). */
-export function pairRowKernelsReady(w: number): boolean {
+function readyFor(k: GeneratedKernel<never>, d: number): boolean {
+  return (k as GeneratedKernel<object>).ready(tf.getBackend(), tf.backend() as unknown as WasmBackendLike, String(d), (c) => tf.registerKernel(c as tf.KernelConfig));
+}
+
+function pairRowKernelsReady(w: number): boolean {
   return ready(sumReluKernel as GeneratedKernel<never>, w) && ready(scatterKernel as GeneratedKernel<never>, w);
+}
+
+/** True when all four kernels run here for tables of width d and layer outputs of width w (a multiple of 4). */
+export function pairKernelsReady(d: number, w: number): boolean {
+  return pairRowKernelsReady(w) && readyFor(gatherTwoKernel as GeneratedKernel<never>, d) && readyFor(scatterTwoKernel as GeneratedKernel<never>, d);
+}
+
+/** [table[ids[0:split]], table[ids[split:]]] in one call, or null (table float32 [T, d], ids int32 1-d). */
+export function gatherTwo(table: tf.Tensor2D, ids: tf.Tensor1D, split: number): [tf.Tensor2D, tf.Tensor2D] | null {
+  const d = table.shape[1];
+  if (table.dtype !== "float32" || ids.dtype !== "int32" || !readyFor(gatherTwoKernel as GeneratedKernel<never>, d)) return null;
+  return tf.engine().runKernel(gatherTwoKernel.kernelName, { table, ids }, { d, split } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor2D, tf.Tensor2D];
+}
+
+/** A zero [numRows, d] table with a's rows added at ids[0:a rows] and b's at the rest of ids, or null. */
+export function scatterAddTwo(ids: tf.Tensor1D, a: tf.Tensor2D, b: tf.Tensor2D, numRows: number): tf.Tensor2D | null {
+  const d = a.shape[1];
+  if (b.shape[1] !== d || a.shape[0] + b.shape[0] !== ids.shape[0] || !readyFor(scatterTwoKernel as GeneratedKernel<never>, d)) return null;
+  return tf.engine().runKernel(scatterTwoKernel.kernelName, { ids, a, b }, { d, numRows } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /** relu(users[ids[r, 0]] + items[ids[r, 1]] + bias) for each row r. users [Tu, w], items [Ti, w], ids int32 [rows, 2], bias [w]. */

@@ -59,7 +59,7 @@ export function zeroFill(ptrParam: number, countBytesLocal: number, p: number, e
 }
 
 // gather: params table, ids, out, K; locals k, pi, po, src
-function gatherModule(d: number): Uint8Array {
+export function gatherModule(d: number): Uint8Array {
   const [T, IDS, OUT, K] = [0, 1, 2, 3];
   const [KK, PI, PO, SRC] = [4, 5, 6, 7];
   const body: Code = [...op.get(IDS), ...op.set(PI), ...op.get(OUT), ...op.set(PO), ...op.i32(0), ...op.set(KK)];
@@ -75,7 +75,7 @@ function gatherModule(d: number): Uint8Array {
 }
 
 // scatter-add: params ids, rows, out, K, outBytes; locals k, pi, pr, dst, p, end
-function scatterModule(d: number): Uint8Array {
+export function scatterModule(d: number): Uint8Array {
   const [IDS, ROWS, OUT, K, BYTES] = [0, 1, 2, 3, 4];
   const [KK, PI, PR, DST, P, END] = [5, 6, 7, 8, 9, 10];
   const body: Code = [...zeroFill(OUT, BYTES, P, END), ...op.get(IDS), ...op.set(PI), ...op.get(ROWS), ...op.set(PR), ...op.i32(0), ...op.set(KK)];
