@@ -54,7 +54,7 @@ export const options: OptionSpec[] = [
   { name: "save", help: "folder to save the trained model to (config.json + weights)" },
   {
     name: "workers",
-    help: "threads training data-parallel, each on a shard of every batch (default 1; 'auto': one per free core for batches of 8192 or more, else 1); not with --loss softmax",
+    help: "threads training data-parallel, each on a shard of every batch (default 1; 'auto': one per free core for batches of 32768 or more, else 1); not with --loss softmax",
   },
   { name: "backend", help: "TensorFlow.js backend: auto, tensorflow, wasm or cpu (default: RECSYS_BACKEND or auto)" },
   { name: "quiet", type: "boolean", help: "no progress output" },

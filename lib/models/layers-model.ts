@@ -48,6 +48,8 @@ interface Wrapped {
 
 export class LayersRecommender extends AutodiffModel {
   readonly layersModel: tf.LayersModel;
+  /** Built with options.inputs: a function, which a saved model (and so a worker thread's replica) cannot hold. */
+  readonly customInputs: boolean;
 
   constructor(layersModel: tf.LayersModel, options: LayersModelOptions, weights?: WeightMap) {
     checkKnownKeys("fromLayersModel", options, KEYS);
@@ -75,6 +77,7 @@ export class LayersRecommender extends AutodiffModel {
       store,
     );
     this.layersModel = layersModel;
+    this.customInputs = options.inputs !== undefined;
     if (weights) this.setWeights(weights);
     else if (options.reinitialize !== false) this.setWeights(seededWeights(wrapped.specs, new Rng(this.seed)));
   }

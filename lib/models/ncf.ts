@@ -11,7 +11,7 @@
  *
  * Why by hand: on the wasm backend a training step is bounded by the number of kernels and by a few slow kernel
  * shapes, not by arithmetic (DESIGN.md; bench/probe-kernels.ts). Autodiff of the same model ran ~305-340 kernels
- * per step with Adam; this step runs 48 on wasm (bench/train.ts prints the count). Choices, each measured:
+ * per step with Adam; this step runs 48 on wasm (46 with the factored first layer; bench/train.ts prints the count). Choices, each measured:
  * - both embeddings of a pair come from one gatherND over a table of users + items (see batch.ts); the MLP input is
  *   that [rows, 2, d] block reshaped, so there is no concat before the first layer;
  * - dense layers are fused matMul + bias + relu; the output layer is one fused matMul per branch;

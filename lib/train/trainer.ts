@@ -36,6 +36,7 @@ import { createProgress, type Progress } from "../progress";
 import type { LossName } from "../nn/losses";
 import { Optimizer, resolveOptimizerOptions, type OptimizerOptions } from "../nn/optimizers";
 import { Model } from "../models/model";
+import { LayersRecommender } from "../models/layers-model";
 import { DataParallel, type ParallelStats } from "./parallel/replicas";
 import { checkWorkers, workersFor, type WorkersOption } from "./parallel/workers-option";
 
@@ -188,6 +189,9 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
   model.takeLoss(); // start from an empty loss accumulator
   if (workersOption !== 1 && !(model instanceof Model)) {
     throw new Error(`fit: workers ${JSON.stringify(workersOption)} needs a kit model (MF, NCF, AutodiffModel, TwoTower or a Model subclass saveModel can rebuild); ${model.name} is not one. Use workers: 1`);
+  }
+  if (workersOption !== 1 && model instanceof LayersRecommender && model.customInputs) {
+    throw new Error(`fit: workers ${JSON.stringify(workersOption)} rebuilds the model in each worker thread from its saved form, which cannot hold the custom \`inputs\` function of ${model.name}; use workers: 1`);
   }
   if (typeof workersOption === "number" && workersOption > 1 && model.loss?.inBatch) {
     throw new Error(`fit: workers ${workersOption} cannot split a batch for loss '${model.loss.name}': its value depends on the whole batch (in-batch softmax); use workers: 1`);

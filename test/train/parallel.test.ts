@@ -253,8 +253,8 @@ test("a wrapped tf.layers model (fromLayersModel) trains with workers 2 as with 
     const item = tf.input({ shape: [1], dtype: "int32" });
     const eu = tf.layers.flatten().apply(recsysEmbedding({ inputDim: NU, outputDim: 8, name: "user_emb" }).apply(user)) as tf.SymbolicTensor;
     const ei = tf.layers.flatten().apply(recsysEmbedding({ inputDim: NI, outputDim: 8, name: "item_emb" }).apply(item)) as tf.SymbolicTensor;
-    const hidden = tf.layers.dense({ units: 8, activation: "relu" }).apply(tf.layers.concatenate().apply([eu, ei])) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 1 }).apply(hidden) as tf.SymbolicTensor;
+    const hidden = tf.layers.dense({ units: 8, activation: "relu", name: "hidden" }).apply(tf.layers.concatenate().apply([eu, ei])) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 1, name: "logit" }).apply(hidden) as tf.SymbolicTensor;
     return fromLayersModel(tf.model({ inputs: [user, item], outputs: out }), { numUsers: NU, numItems: NI, seed: 3, ...(inputs ? { inputs } : {}) });
   };
   const run = async (workers: number) => {
@@ -272,7 +272,7 @@ test("a wrapped tf.layers model (fromLayersModel) trains with workers 2 as with 
   assert.ok(Math.abs(two.h.epochs[1]!.trainLoss - one.h.epochs[1]!.trainLoss) < 1e-5);
 
   const custom = build((b) => [tf.reshape(b.userIds, [-1, 1]), tf.reshape(b.itemIds, [-1, 1])]);
-  await assert.rejects(fit(custom, { epoch: () => data }, { epochs: 1, workers: 2, progress: false }), /custom `inputs`/);
+  await assert.rejects(fit(custom, { epoch: () => data }, { epochs: 1, workers: 2, progress: false }), /fit: workers 2 rebuilds the model in each worker thread from its saved form, which cannot hold the custom `inputs` function of LayersModel; use workers: 1/);
   assert.equal(liveWorkerThreads(), 0);
   custom.dispose();
 });

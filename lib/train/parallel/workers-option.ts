@@ -8,14 +8,16 @@ export type WorkersOption = number | "auto";
 
 /**
  * "auto" trains on one worker below this batch size. Measured with bench/train.ts (NeuMF, ML-100K sizes, wasm, this
- * project's 2-core machine, nothing else running; three runs): 2 workers against 1 gave 0.47-0.76x at batch 256,
- * 0.51-0.64x at 1024, 0.84-1.00x at 4096, 1.15x at 8192 (one run) and 1.15-1.61x at 16384. The crossover lies between
- * 4096 and 8192. Below it a replica's half batch costs nearly what the whole batch costs one worker (fixed per-kernel
- * costs, and every replica repeats the dense Adam update), plus 0.4-1.1 ms waiting at the barrier and 0.35-0.65 ms
- * copying and summing gradients per step. On a machine already loaded by other processes 2 workers ran at 0.2-0.7x
- * of one, hence the free-core count in workersFor.
+ * project's 2-core machine, nothing else running), with the first MLP layer factored per distinct user and item
+ * (lib/models/factored-input.ts), which makes one worker's large batches much cheaper: 2 workers against 1 gave
+ * 0.43-0.50x at batch 256, 0.64-0.66x at 1024, 0.59-0.77x at 4096, 0.73-1.06x at 8192, 0.82-1.07x at 16384 (three
+ * runs each, four at 16384), then 1.26x at 32768 and 1.33x at 65536 (one run). Below the crossover a replica's half
+ * batch costs nearly what the whole batch costs one worker (fixed per-kernel costs; every replica repeats the dense
+ * Adam update and the first layer's distinct rows, which half a batch barely reduces), plus 0.04-1.8 ms waiting at the
+ * barrier (3.4 ms at 65536) and 0.3-0.8 ms copying and summing gradients per step. On a machine already loaded by other processes
+ * 2 workers ran at 0.2-0.7x of one, hence the free-core count in workersFor.
  */
-export const AUTO_MIN_BATCH = 8192;
+export const AUTO_MIN_BATCH = 32768;
 
 /** A clear error for anything but a positive integer or "auto". */
 export function checkWorkers(workers: unknown, where: string): void {
