@@ -12,7 +12,7 @@ import { splitWeightGradient } from "../../lib/nn/kernels/weight-grad";
 import { Rng } from "../../lib/random";
 
 function rand(shape: number[], rng: Rng): tf.Tensor2D {
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape) as tf.Tensor2D;
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape as [number, number]) as tf.Tensor2D;
 }
 const same = (a: tf.Tensor, b: tf.Tensor, what: string) => assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), what);
 const column = (ids: Int32Array, c: number) => tf.tensor2d(Int32Array.from({ length: ids.length / 2 }, (_, r) => ids[2 * r + c]!), [ids.length / 2, 1], "int32");
@@ -31,7 +31,7 @@ test("pairSumRelu is relu(users[u] + items[i] + bias) and pairScatterAdd sums ea
     const items = rand([ni, w], rng);
     const bias = tf.tensor1d(Float32Array.from({ length: w }, () => rng.normal()));
     const want = tf.relu(tf.add(tf.add(tf.gatherND(users, column(ids, 0)), tf.gatherND(items, column(ids, 1))), bias));
-    same(pairSumRelu(users, items, idT, bias), want, `forward w=${w}`);
+    same(pairSumRelu(users, items, idT, bias)!, want, `forward w=${w}`);
     // Some outputs are cut by the relu and some are not: the check covers both sides.
     const h = want.dataSync();
     assert.ok(h.some((v) => v === 0) && h.some((v) => v > 0), "relu cuts some values");
