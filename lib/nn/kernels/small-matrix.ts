@@ -46,20 +46,20 @@ function copyCode(): Code {
   ];
 }
 
-const module = () =>
+const smallMatrixModule = () =>
   moduleBytes([
     { name: "transpose", params: [I32, I32, I32, I32], locals: [[4, I32]], body: transposeCode() },
     { name: "copy", params: [I32, I32, I32], locals: [[2, I32]], body: copyCode() },
   ]);
 
-const transposeKernel = new GeneratedKernel<object>("RecsysTransposeSmall", () => module(), (b, { x }, _a, ex) => {
+const transposeKernel = new GeneratedKernel<object>("RecsysTransposeSmall", () => smallMatrixModule(), (b, { x }, _a, ex) => {
   const [r, c] = x!.shape as [number, number];
   const out = b.makeOutput([c, r], "float32");
   ex("small").transpose!(heapOffset(b, x!), heapOffset(b, out), r, c);
   return out;
 });
 
-const splitKernel = new GeneratedKernel<object>("RecsysSplitHalves", () => module(), (b, { x }, _a, ex) => {
+const splitKernel = new GeneratedKernel<object>("RecsysSplitHalves", () => smallMatrixModule(), (b, { x }, _a, ex) => {
   const [rows, c] = x!.shape as [number, number];
   const h = rows / 2;
   const fns = ex("small");
