@@ -74,7 +74,7 @@ const hasRedis = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).s
 
 test(
   "a queued grid on Redis: two workers, one killed mid-run, every run exactly once",
-  { skip: !hasRedis && !process.env.RECSYS_REQUIRE_REDIS && "redis-server is not installed (apt-get install redis-server)" },
+  { skip: !hasRedis && !process.env.RECSYS_REQUIRE_REDIS && "redis-server is not installed (apt-get install redis-server)", timeout: 300_000 },
   async () => {
     await initBackend({ backend: "wasm" });
     const port = await freePort();
@@ -84,24 +84,36 @@ test(
       await waitForPort(port);
       const url = `redis://127.0.0.1:${port}`;
       const cli = path.join(ROOT, "dist", "cli.js");
+      // A worker that dies on its own (not the one this test kills) would leave the queue waiting: fail with its stderr.
+      let stopping = false;
+      let killed = false;
+      let died!: (e: Error) => void;
+      const workerDied = new Promise<never>((_, reject) => (died = reject));
       for (let w = 0; w < 2; w++) {
-        workers.push(spawn(process.execPath, [cli, "worker", "--queue", url, "--lock-seconds", "3", "--stalled-seconds", "1"], { env: { ...process.env, RECSYS_BACKEND: "wasm" }, stdio: ["ignore", "pipe", "pipe"] }));
+        const child = spawn(process.execPath, [cli, "worker", "--queue", url, "--lock-seconds", "3", "--stalled-seconds", "1"], { env: { ...process.env, RECSYS_BACKEND: "wasm" }, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr!.on("data", (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4000)));
+        child.once("exit", (code) => void (!stopping && !(killed && w === 0) && died(new Error(`queue worker ${w} exited (code ${code}) during the run:\n${stderr}`))));
+        workers.push(child);
       }
       const bigger: ExperimentOptions = { ...grid, seeds: [0, 1, 2] };
-      let killed = false;
       const seen: string[] = [];
-      const r = await runExperiment({
-        ...bigger,
-        queue: url,
-        onRun: (run) => {
-          seen.push(run.id);
-          // After the first result, kill a worker: its current run must be taken over by the other.
-          if (!killed) {
-            killed = true;
-            workers[0]!.kill("SIGKILL");
-          }
-        },
-      });
+      const r = await Promise.race([
+        runExperiment({
+          ...bigger,
+          queue: url,
+          onRun: (run) => {
+            seen.push(run.id);
+            // After the first result, kill a worker: its current run must be taken over by the other.
+            if (!killed) {
+              killed = true;
+              workers[0]!.kill("SIGKILL");
+            }
+          },
+        }),
+        workerDied,
+      ]);
+      stopping = true; // from here on the test stops the workers itself
       assert.ok(killed);
       assert.equal(r.runs.length, 9);
       assert.equal(new Set(seen).size, seen.length, "every run recorded exactly once");
@@ -109,6 +121,7 @@ test(
       const local = await runExperiment(bigger);
       assert.deepEqual(values(r), values(local), "queued results equal local ones");
     } finally {
+      stopping = true;
       for (const w of workers) w.kill("SIGKILL");
       redis.kill("SIGTERM");
       await new Promise((res) => redis.once("exit", res));
