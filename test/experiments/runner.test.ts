@@ -80,12 +80,12 @@ test(
     const port = await freePort();
     const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     const workers: ChildProcess[] = [];
+    let stopping = false;
     try {
       await waitForPort(port);
       const url = `redis://127.0.0.1:${port}`;
       const cli = path.join(ROOT, "dist", "cli.js");
       // A worker that dies on its own (not the one this test kills) would leave the queue waiting: fail with its stderr.
-      let stopping = false;
       let killed = false;
       let died!: (e: Error) => void;
       const workerDied = new Promise<never>((_, reject) => (died = reject));
