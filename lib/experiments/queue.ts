@@ -32,20 +32,48 @@ export interface QueueTimings {
   stalledIntervalMs?: number;
 }
 
-/** Put `jobs` on the queue and wait for all their results (already-finished jobs are taken as they are). */
-export async function runOnQueue(url: string, jobs: { id: string; spec: RunSpec }[], onResult: (r: RunResult) => void, pollMs = 250): Promise<void> {
+/** How long the coordinator waits for Redis before it gives up (ioredis keeps retrying meanwhile). */
+export interface QueueWaits {
+  /** To reach Redis at the start. Default 10 s. */
+  connectMs?: number;
+  /** For Redis to answer during the run (a server that went away). Default 60 s. */
+  lostMs?: number;
+  /** Between looks at the jobs' states. Default 250 ms. */
+  pollMs?: number;
+}
+
+/** `promise`, or the error of `fail()` once `ms` have passed. */
+function withDeadline<T>(promise: Promise<T>, ms: number, fail: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(fail()), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Put `jobs` on the queue and wait for all their results (already-finished jobs are taken as they are). Waits as
+ * long as the workers take; gives up with an error naming the URL when Redis cannot be reached (`waits`).
+ */
+export async function runOnQueue(url: string, jobs: { id: string; spec: RunSpec }[], onResult: (r: RunResult) => void, waits: QueueWaits = {}): Promise<void> {
+  const { connectMs = 10_000, lostMs = 60_000, pollMs = 250 } = waits;
   const queue = new Queue(QUEUE_NAME, { connection: connectionOf(url) });
+  // ioredis retries on its own and reports each failed attempt here; the deadlines below decide when to give up.
+  let lastError = "";
+  queue.on("error", (e: Error) => void (lastError = e.message));
+  const unreachable = (what: string, ms: number) => () =>
+    new Error(`queue: ${what} Redis at ${url} for ${ms / 1000} s${lastError ? ` (${lastError})` : ""}; is redis-server running there, and is the URL right?`);
+  const answer = <T>(p: Promise<T>) => withDeadline(p, lostMs, unreachable("no answer from", lostMs));
   try {
-    await queue.addBulk(jobs.map((j) => ({ name: "run", data: { spec: j.spec }, opts: { jobId: j.id, attempts: 3, removeOnComplete: false, removeOnFail: false } })));
+    await withDeadline(queue.waitUntilReady(), connectMs, unreachable("could not reach", connectMs));
+    await answer(queue.addBulk(jobs.map((j) => ({ name: "run", data: { spec: j.spec }, opts: { jobId: j.id, attempts: 3, removeOnComplete: false, removeOnFail: false } }))));
     const pending = new Set(jobs.map((j) => j.id));
     while (pending.size) {
       for (const id of [...pending]) {
         // The state first, then the job: a job read before it completes carries no return value even when its
         // state, read a moment later, says completed.
-        const state = await queue.getJobState(id);
+        const state = await answer(queue.getJobState(id));
         if (state === "unknown") throw new Error(`queue: job ${id} disappeared from ${url}`);
         if (state !== "completed" && state !== "failed") continue;
-        const job = await queue.getJob(id);
+        const job = await answer(queue.getJob(id));
         if (!job) throw new Error(`queue: job ${id} disappeared from ${url}`);
         if (state === "completed") {
           pending.delete(id);
@@ -57,7 +85,9 @@ export async function runOnQueue(url: string, jobs: { id: string; spec: RunSpec 
       if (pending.size) await new Promise((r) => setTimeout(r, pollMs));
     }
   } finally {
-    await queue.close();
+    // Without a server, close() can wait on the reconnecting client forever: then drop the connection (not awaited:
+    // its promise can stay pending too) and go on.
+    await withDeadline(queue.close(), 2000, () => new Error("close")).catch(() => void queue.disconnect().catch(() => {}));
   }
 }
 
@@ -91,6 +121,11 @@ export async function startQueueWorker(url: string, timings: QueueTimings = {}, 
     },
   );
   worker.on("failed", (job, err) => log(`run ${job?.id} failed: ${err.message}`));
+  // A worker outlives Redis restarts (ioredis reconnects): say once per kind of trouble, not once per retry.
+  let trouble = "";
+  worker.on("error", (e: Error) => {
+    if (e.message !== trouble) log(`cannot reach Redis at ${url} (${(trouble = e.message)}); retrying`);
+  });
   await worker.waitUntilReady();
   return { close: () => worker.close() };
 }

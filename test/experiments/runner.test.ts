@@ -4,13 +4,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { initBackend } from "../../lib/backend";
 import { runExperiment, type ExperimentOptions } from "../../lib/experiments/experiment";
+import { hasRedis, startRedis } from "./redis-server";
 
 const ROOT = path.join(__dirname, "..", "..");
 const grid: ExperimentOptions = {
@@ -59,31 +59,17 @@ test("--workers 2 gives exactly the results of one worker", async () => {
   assert.deepEqual(values(two), values(one));
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-const hasRedis = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 
 test(
   "a queued grid on Redis: two workers, one killed mid-run, every run exactly once",
   { skip: !hasRedis && !process.env.RECSYS_REQUIRE_REDIS && "redis-server is not installed (apt-get install redis-server)", timeout: 300_000 },
   async () => {
     await initBackend({ backend: "wasm" });
-    const port = await freePort();
-    const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const redis = await startRedis();
     const workers: ChildProcess[] = [];
     let stopping = false;
     try {
-      await waitForPort(port);
-      const url = `redis://127.0.0.1:${port}`;
+      const url = redis.url;
       const cli = path.join(ROOT, "dist", "cli.js");
       // A worker that dies on its own (not the one this test kills) would leave the queue waiting: fail with its stderr.
       let killed = false;
@@ -123,20 +109,7 @@ test(
     } finally {
       stopping = true;
       for (const w of workers) w.kill("SIGKILL");
-      redis.kill("SIGTERM");
-      await new Promise((res) => redis.once("exit", res));
+      await redis.stop();
     }
   },
 );
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s: net.Socket = net.connect(port, "127.0.0.1", () => (s.end(), resolve(true)));
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`redis-server did not listen on ${port}`);
-}
