@@ -33,6 +33,11 @@ export interface VectorIndex {
   readonly dim: number;
   /** True when search returns the exact top-k by inner product. */
   readonly isExact: boolean;
+  /**
+   * Approximate kinds that answer a query their search left short of k (small IVF cells, exclusions) by an exact
+   * scan: how many queries they answered so. Such queries are exact and slower, so they lift recall and latency.
+   */
+  readonly exactFallbacks?: number;
   /** Number of items held. */
   size(): number;
   /** Add items: ids (distinct, not yet in the index; integers in [0, 2^31)) and their vectors [ids.length x dim]. */

@@ -38,18 +38,25 @@ export interface IndexMeasurement {
   /** Seconds to create the index and add every item (the same for every width of one build). */
   buildSeconds: number;
   isExact: boolean;
+  /**
+   * Share of the recall queries the index answered by an exact scan because its search came back short of k
+   * (VectorIndex.exactFallbacks; null for kinds that never do). Those queries raise the setting's recall and latency.
+   */
+  exactShare: number | null;
 }
 
 /**
  * recall@k of `index` against `exact` on `queries`, and its latency: the median wall-clock time of single queries
  * (the first `latencyQueries`, one at a time, after one warm-up query).
  */
-export async function measureIndex(index: VectorIndex, exact: VectorIndex, queries: Float32Array, options: { k?: number; latencyQueries?: number } = {}): Promise<{ recall: number; msPerQuery: number }> {
+export async function measureIndex(index: VectorIndex, exact: VectorIndex, queries: Float32Array, options: { k?: number; latencyQueries?: number } = {}): Promise<{ recall: number; msPerQuery: number; exactShare: number | null }> {
   const k = options.k ?? 10;
   const dim = index.dim;
   const n = Math.min(queries.length / dim, options.latencyQueries ?? 200);
   if (n < 1) throw new Error("measureIndex: no queries");
+  const fallbacksBefore = index.exactFallbacks;
   const recall = await indexRecall(index, exact, queries, k);
+  const exactShare = fallbacksBefore === undefined ? null : (index.exactFallbacks! - fallbacksBefore) / (queries.length / dim);
   await index.search(queries.subarray(0, dim), k); // warm up (first-call costs are not latency)
   const times = new Float64Array(n);
   for (let q = 0; q < n; q++) {
@@ -60,7 +67,7 @@ export async function measureIndex(index: VectorIndex, exact: VectorIndex, queri
   times.sort();
   // The median: on a shared machine a few queries wait for the CPU; the median is what a query typically costs.
   const median = n % 2 ? times[(n - 1) / 2]! : (times[n / 2 - 1]! + times[n / 2]!) / 2;
-  return { recall, msPerQuery: median };
+  return { recall, msPerQuery: median, exactShare };
 }
 
 export interface SweepOptions {
@@ -94,8 +101,8 @@ export async function sweepIndex(kind: string, o: SweepOptions): Promise<IndexMe
   await index.add(ids, o.items);
   const buildSeconds = (performance.now() - t0) / 1000;
   const out: IndexMeasurement[] = [];
-  const add = (ix: VectorIndex, width: string, m: { recall: number; msPerQuery: number }) =>
-    out.push({ kind, width, recall: m.recall, msPerQuery: m.msPerQuery, queriesPerSecond: 1000 / m.msPerQuery, buildSeconds, isExact: ix.isExact });
+  const add = (ix: VectorIndex, width: string, m: { recall: number; msPerQuery: number; exactShare: number | null }) =>
+    out.push({ kind, width, recall: m.recall, msPerQuery: m.msPerQuery, queriesPerSecond: 1000 / m.msPerQuery, buildSeconds, isExact: ix.isExact, exactShare: m.exactShare });
   const measure = { k: o.k, latencyQueries: o.latencyQueries };
   if (!o.width || !o.values?.length || o.values.length === 1) {
     add(index, o.width && o.values?.length ? `${o.width} ${o.values[0]}` : "", await measureIndex(index, o.exact, o.queries, measure));

@@ -146,3 +146,27 @@ test("recommendLive excludes seen items and matches brute force; audienceOf rank
   await exact.close();
   model.dispose();
 });
+
+test("sweepIndex reports the share of queries an IVF probe left short and an exact scan answered", async (t) => {
+  const status = describeIndexKinds().find((k) => k.kind === "faiss-ivf")!.status;
+  if (status !== "available") {
+    assert.ok(process.env.RECSYS_REQUIRE_FAISS !== "1", status);
+    t.skip(`faiss-ivf: ${status}`);
+    return;
+  }
+  await initBackend({ backend: "wasm" });
+  const dim = 8;
+  const items = randomVectors(200, dim, 6);
+  const queries = randomVectors(40, dim, 7);
+  const exact = await exactOver(items, dim);
+  // 100 cells of ~2 items: one probed cell almost never holds 10, so nearly every query falls back to an exact scan
+  // (and is then exact); probing every cell never falls short.
+  const points = await sweepIndex("faiss-ivf", { items, dim, exact, queries, width: "nprobe", values: [1, 100], build: { nlist: 100 }, latencyQueries: 5 });
+  assert.deepEqual(points.map((p) => p.width), ["nprobe 1", "nprobe 100"]);
+  assert.ok(points[0]!.exactShare! > 0.8, `nprobe 1: ${points[0]!.exactShare} of queries answered exactly`);
+  assert.equal(points[0]!.recall, 1, "the fallback queries are exact");
+  assert.equal(points[1]!.exactShare, 0);
+  const plain = await sweepIndex("exact", { items, dim, exact, queries, latencyQueries: 5 });
+  assert.equal(plain[0]!.exactShare, null, "an exact index has no fallback to count");
+  await exact.close();
+});
