@@ -30,11 +30,11 @@ export function setFactoredInput(next: FactoredInputMode): FactoredInputMode {
 
 /** The distinct rows of a batch's pairs and where each pair finds its two rows among them. */
 export interface DistinctRows {
-  /** Table rows of the distinct users, in first-seen order. */
-  users: Int32Array;
-  /** Table rows (numUsers + item) of the distinct items, in first-seen order. */
-  items: Int32Array;
-  /** [pairs, 2]: each pair's index in `users` and in `items`. */
+  /** Table rows of the distinct users, then of the distinct items (numUsers + item), each in first-seen order. */
+  rows: Int32Array;
+  /** How many of `rows` are users. */
+  users: number;
+  /** [pairs, 2]: each pair's user's index among the users, and its item's among the items. */
   local: Int32Array;
 }
 
@@ -59,9 +59,11 @@ export function distinctRows(pairs: Int32Array, scratch: Int32Array): DistinctRo
     if (t < 0) (scratch[i] = t = ni), (items[ni++] = i);
     local[2 * r + 1] = t;
   }
-  for (let k = 0; k < nu; k++) scratch[users[k]!] = -1;
-  for (let k = 0; k < ni; k++) scratch[items[k]!] = -1;
-  return { users: users.slice(0, nu), items: items.slice(0, ni), local };
+  const rows = new Int32Array(nu + ni);
+  rows.set(users.subarray(0, nu));
+  rows.set(items.subarray(0, ni), nu);
+  for (const row of rows) scratch[row] = -1;
+  return { rows, users: nu, local };
 }
 
 /**
@@ -72,7 +74,7 @@ export const FACTOR_AT = 0.75;
 
 /** The factored layer's share of the per-pair layer's products: (distinct users + distinct items) / 2 pairs. */
 export function factoredShare(plan: DistinctRows): number {
-  return (plan.users.length + plan.items.length) / plan.local.length;
+  return plan.rows.length / plan.local.length;
 }
 
 export function worthFactoring(plan: DistinctRows): boolean {
@@ -101,9 +103,9 @@ export function factoredFirstLayer(table: tf.Tensor2D, kernel: tf.Tensor2D, bias
   if (mode === "never" || kernel.shape[0] !== 2 * half || !kernelsReady(half, width)) return null;
   const plan = distinctRows(pairs, scratch);
   if (!worthFactoring(plan)) return null;
-  const nu = plan.users.length;
-  const ni = plan.items.length;
-  const ids = tf.tensor1d(concatIds(plan.users, plan.items), "int32");
+  const nu = plan.users;
+  const ni = plan.rows.length - nu;
+  const ids = tf.tensor1d(plan.rows, "int32");
   const local = tf.tensor2d(plan.local, [plan.local.length / 2, 2], "int32");
   const [eu, ei] = gatherTwo(table, ids, nu)!; // [nu, half], [ni, half]
   const [wu, wi, wuT, wiT] = splitHalves(kernel)!;
@@ -116,11 +118,4 @@ export function factoredFirstLayer(table: tf.Tensor2D, kernel: tf.Tensor2D, bias
       return { joint, dTable };
     },
   };
-}
-
-function concatIds(a: Int32Array, b: Int32Array): Int32Array {
-  const out = new Int32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

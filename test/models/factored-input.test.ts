@@ -55,8 +55,8 @@ test("distinctRows: first-seen order, each pair's local indices, and the scratch
   const pairs = Int32Array.from([0, 5, 2, 5, 0, 6, 1, 5]);
   const scratch = new Int32Array(7).fill(-1);
   const plan = distinctRows(pairs, scratch);
-  assert.deepEqual(Array.from(plan.users), [0, 2, 1]);
-  assert.deepEqual(Array.from(plan.items), [5, 6]);
+  assert.deepEqual(Array.from(plan.rows.subarray(0, plan.users)), [0, 2, 1]);
+  assert.deepEqual(Array.from(plan.rows.subarray(plan.users)), [5, 6]);
   assert.deepEqual(Array.from(plan.local), [0, 0, 1, 0, 0, 1, 2, 0]);
   assert.deepEqual(Array.from(scratch), [-1, -1, -1, -1, -1, -1, -1]);
   // (3 users + 2 items) / (2 x 4 pairs)

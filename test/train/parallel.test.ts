@@ -15,7 +15,7 @@ import type { PairInputs } from "../../lib/models/autodiff";
 import { fromLayersModel } from "../../lib/models/layers-model";
 import { recsysEmbedding } from "../../lib/nn/layers";
 import type { WeightMap } from "../../lib/nn";
-import { fit, implicitBatches } from "../../lib/train";
+import { fit, implicitBatches, type BatchSource, type FitOptions } from "../../lib/train";
 import { AUTO_MIN_BATCH, DataParallel, liveWorkerThreads, workersFor } from "../../lib/train/parallel";
 import { Rng } from "../../lib/random";
 import { tinyDot } from "./fixtures/custom-model";
@@ -46,6 +46,18 @@ function maxRelativeDiff(a: WeightMap, b: WeightMap): { name: string; rel: numbe
     if (rel > worst.rel) worst = { name, rel };
   }
   return worst;
+}
+
+/** A fresh model from `build` trained with 1 and with 2 workers: each run's final weights and history. */
+async function oneAndTwoWorkers(build: () => Model, source: BatchSource | BatchSource["epoch"], options: FitOptions) {
+  const run = async (workers: number) => {
+    const model = build();
+    const history = await fit(model, source, { ...options, workers, progress: false });
+    const w = model.getWeights();
+    model.dispose();
+    return { w, history };
+  };
+  return { one: await run(1), two: await run(2) };
 }
 
 const builders: [string, () => Model][] = [
@@ -84,15 +96,7 @@ for (const [label, build] of builders) {
 test("fit with workers 2 trains as workers 1 (within float tolerance, no dropout), and the loss covers the whole batch", async () => {
   await initBackend({ backend: "wasm" });
   const data = batches(6, 64, 2);
-  const run = async (workers: number) => {
-    const model = new NeuMF({ numUsers: NU, numItems: NI, factors: 4, layers: [16, 8], seed: 5 });
-    const history = await fit(model, { epoch: () => data }, { epochs: 2, workers, progress: false });
-    const w = model.getWeights();
-    model.dispose();
-    return { w, history };
-  };
-  const one = await run(1);
-  const two = await run(2);
+  const { one, two } = await oneAndTwoWorkers(() => new NeuMF({ numUsers: NU, numItems: NI, factors: 4, layers: [16, 8], seed: 5 }), { epoch: () => data }, { epochs: 2 });
   const worst = maxRelativeDiff(two.w, one.w);
   assert.ok(worst.rel < 1e-4, `'${worst.name}' differs by ${worst.rel} (relative)`);
   for (let e = 0; e < 2; e++) assert.ok(Math.abs(two.history.epochs[e]!.trainLoss - one.history.epochs[e]!.trainLoss) < 1e-5);
@@ -203,16 +207,8 @@ test("a Two-Tower with BCE (rebuilt in the workers from its saved extras) trains
   await initBackend({ backend: "wasm" });
   const ds = generateSynthetic({ numUsers: 30, numItems: 40, interactionsPerUser: 8, seed: 2 });
   const { train } = leaveOneOut(ds.interactions);
-  const run = async (workers: number) => {
-    const model = TwoTower.fromDataset(ds, train, { seed: 1, dim: 8 });
-    const h = await fit(model, implicitBatches(train, { batchSize: 64, negatives: 1 }), { loss: "bce", epochs: 1, workers, progress: false });
-    const w = model.getWeights();
-    model.dispose();
-    return { w, h };
-  };
-  const one = await run(1);
-  const two = await run(2);
-  assert.equal(two.h.parallel?.workers, 2);
+  const { one, two } = await oneAndTwoWorkers(() => TwoTower.fromDataset(ds, train, { seed: 1, dim: 8 }), implicitBatches(train, { batchSize: 64, negatives: 1 }), { loss: "bce", epochs: 1 });
+  assert.equal(two.history.parallel?.workers, 2);
   const worst = maxRelativeDiff(two.w, one.w);
   assert.ok(worst.rel < 1e-4, `'${worst.name}' differs by ${worst.rel} (relative)`);
 });
@@ -257,19 +253,11 @@ test("a wrapped tf.layers model (fromLayersModel) trains with workers 2 as with 
     const out = tf.layers.dense({ units: 1, name: "logit" }).apply(hidden) as tf.SymbolicTensor;
     return fromLayersModel(tf.model({ inputs: [user, item], outputs: out }), { numUsers: NU, numItems: NI, seed: 3, ...(inputs ? { inputs } : {}) });
   };
-  const run = async (workers: number) => {
-    const model = build();
-    const h = await fit(model, { epoch: () => data }, { epochs: 2, workers, progress: false, optimizer: { name: "adam", learningRate: 0.01 } });
-    const w = model.getWeights();
-    model.dispose();
-    return { w, h };
-  };
-  const one = await run(1);
-  const two = await run(2);
-  assert.equal(two.h.parallel?.workers, 2);
+  const { one, two } = await oneAndTwoWorkers(() => build(), { epoch: () => data }, { epochs: 2, optimizer: { name: "adam", learningRate: 0.01 } });
+  assert.equal(two.history.parallel?.workers, 2);
   const worst = maxRelativeDiff(two.w, one.w);
   assert.ok(worst.rel < 1e-4, `'${worst.name}' differs by ${worst.rel} (relative)`);
-  assert.ok(Math.abs(two.h.epochs[1]!.trainLoss - one.h.epochs[1]!.trainLoss) < 1e-5);
+  assert.ok(Math.abs(two.history.epochs[1]!.trainLoss - one.history.epochs[1]!.trainLoss) < 1e-5);
 
   const custom = build((b) => [tf.reshape(b.userIds, [-1, 1]), tf.reshape(b.itemIds, [-1, 1])]);
   await assert.rejects(fit(custom, { epoch: () => data }, { epochs: 1, workers: 2, progress: false }), /fit: workers 2 rebuilds the model in each worker thread from its saved form, which cannot hold the custom `inputs` function of LayersModel; use workers: 1/);

@@ -16,8 +16,8 @@
  * caller builds them. Elsewhere (other backends, other widths) the functions return null.
  */
 import * as tf from "@tensorflow/tfjs";
-import { GeneratedKernel, I32, V128, heapOffset, loopWhile, moduleBytes, op, type Code, type WasmBackendLike } from "./asm";
-import { gatherModule, rowOp, scatterModule as scatterRowsModule, zeroFill } from "./rows";
+import { GeneratedKernel, I32, V128, heapOffset, loopWhile, moduleBytes, op, type Code } from "./asm";
+import { gatherModule, ready, rowOp, scatterModule as scatterRowsModule, zeroFill } from "./rows";
 
 // params: U, I, ids, bias, out, rows; locals: r, pi, po, a, b (i32); bias vectors (v128)
 function sumReluModule(w: number): Uint8Array {
@@ -96,49 +96,38 @@ const scatterTwoKernel = new GeneratedKernel<{ d: number; numRows: number }>("Re
   return out;
 });
 
-export const PAIR_ROW_KERNELS = { sumRelu: sumReluKernel, scatter: scatterKernel, gatherTwo: gatherTwoKernel, scatterTwo: scatterTwoKernel };
 
-function ready(k: GeneratedKernel<never>, w: number): boolean {
-  if (w % 4 !== 0) return false;
-  return (k as GeneratedKernel<object>).ready(tf.getBackend(), tf.backend() as unknown as WasmBackendLike, String(w), (c) => tf.registerKernel(c as tf.KernelConfig));
-}
-
-function readyFor(k: GeneratedKernel<never>, d: number): boolean {
-  return (k as GeneratedKernel<object>).ready(tf.getBackend(), tf.backend() as unknown as WasmBackendLike, String(d), (c) => tf.registerKernel(c as tf.KernelConfig));
-}
-
-function pairRowKernelsReady(w: number): boolean {
-  return ready(sumReluKernel as GeneratedKernel<never>, w) && ready(scatterKernel as GeneratedKernel<never>, w);
-}
+// Layer outputs of width w: the SIMD loops take 4 floats at a time.
+const readyAtWidth = (k: GeneratedKernel<never>, w: number) => w % 4 === 0 && ready(k, String(w));
 
 /** True when all four kernels run here for tables of width d and layer outputs of width w (a multiple of 4). */
 export function pairKernelsReady(d: number, w: number): boolean {
-  return pairRowKernelsReady(w) && readyFor(gatherTwoKernel as GeneratedKernel<never>, d) && readyFor(scatterTwoKernel as GeneratedKernel<never>, d);
+  return readyAtWidth(sumReluKernel as GeneratedKernel<never>, w) && readyAtWidth(scatterKernel as GeneratedKernel<never>, w) && ready(gatherTwoKernel, String(d)) && ready(scatterTwoKernel, String(d));
 }
 
 /** [table[ids[0:split]], table[ids[split:]]] in one call, or null (table float32 [T, d], ids int32 1-d). */
 export function gatherTwo(table: tf.Tensor2D, ids: tf.Tensor1D, split: number): [tf.Tensor2D, tf.Tensor2D] | null {
   const d = table.shape[1];
-  if (table.dtype !== "float32" || ids.dtype !== "int32" || !readyFor(gatherTwoKernel as GeneratedKernel<never>, d)) return null;
+  if (table.dtype !== "float32" || ids.dtype !== "int32" || !ready(gatherTwoKernel, String(d))) return null;
   return tf.engine().runKernel(gatherTwoKernel.kernelName, { table, ids }, { d, split } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor2D, tf.Tensor2D];
 }
 
 /** A zero [numRows, d] table with a's rows added at ids[0:a rows] and b's at the rest of ids, or null. */
 export function scatterAddTwo(ids: tf.Tensor1D, a: tf.Tensor2D, b: tf.Tensor2D, numRows: number): tf.Tensor2D | null {
   const d = a.shape[1];
-  if (b.shape[1] !== d || a.shape[0] + b.shape[0] !== ids.shape[0] || !readyFor(scatterTwoKernel as GeneratedKernel<never>, d)) return null;
+  if (b.shape[1] !== d || a.shape[0] + b.shape[0] !== ids.shape[0] || !ready(scatterTwoKernel, String(d))) return null;
   return tf.engine().runKernel(scatterTwoKernel.kernelName, { ids, a, b }, { d, numRows } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /** relu(users[ids[r, 0]] + items[ids[r, 1]] + bias) for each row r. users [Tu, w], items [Ti, w], ids int32 [rows, 2], bias [w]. */
 export function pairSumRelu(users: tf.Tensor2D, items: tf.Tensor2D, ids: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D | null {
-  if (!pairRowKernelsReady(users.shape[1])) return null;
+  if (!readyAtWidth(sumReluKernel as GeneratedKernel<never>, users.shape[1])) return null;
   return tf.engine().runKernel(sumReluKernel.kernelName, { users, items, ids, bias }, { w: users.shape[1] } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /** Zero [numUsers, w] and [numItems, w] tables with dA[r] added at ids[r, 0] in the first and ids[r, 1] in the second. */
 export function pairScatterAdd(ids: tf.Tensor2D, dA: tf.Tensor2D, numUsers: number, numItems: number): [tf.Tensor2D, tf.Tensor2D] | null {
-  if (!pairRowKernelsReady(dA.shape[1])) return null;
+  if (!readyAtWidth(scatterKernel as GeneratedKernel<never>, dA.shape[1])) return null;
   const attrs = { w: dA.shape[1], numUsers, numItems } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(scatterKernel.kernelName, { ids, rows: dA }, attrs) as unknown as [tf.Tensor2D, tf.Tensor2D];
 }

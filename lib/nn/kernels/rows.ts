@@ -242,7 +242,8 @@ export function disableRowKernels(off: boolean): boolean {
   return old;
 }
 
-function ready(k: GeneratedKernel<never> | GeneratedKernel<object>, key: string): boolean {
+/** True when generated kernel `k` runs for shape `key` on the active TensorFlow.js backend (registering it on first use). */
+export function ready(k: GeneratedKernel<never> | GeneratedKernel<object>, key: string): boolean {
   return (k as GeneratedKernel<object>).ready(tf.getBackend(), tf.backend() as unknown as WasmBackendLike, key, (c) => tf.registerKernel(c as tf.KernelConfig));
 }
 

@@ -10,7 +10,8 @@
  * (other backends) the functions return null and callers use tf ops.
  */
 import * as tf from "@tensorflow/tfjs";
-import { GeneratedKernel, I32, heapOffset, loopWhile, moduleBytes, op, type Code, type WasmBackendLike } from "./asm";
+import { GeneratedKernel, I32, heapOffset, loopWhile, moduleBytes, op, type Code } from "./asm";
+import { ready } from "./rows";
 
 // transpose: params src, dst, rows, cols; locals i, j, ps, pd. dst[j, i] = src[i, j], reading src in order.
 function transposeCode(): Code {
@@ -72,25 +73,21 @@ const splitKernel = new GeneratedKernel<object>("RecsysSplitHalves", () => small
   return outs;
 });
 
-export const SMALL_MATRIX_KERNELS = { transpose: transposeKernel, split: splitKernel };
 
-function ready(k: GeneratedKernel<object>): boolean {
-  return k.ready(tf.getBackend(), tf.backend() as unknown as WasmBackendLike, "small", (c) => tf.registerKernel(c as tf.KernelConfig));
-}
 
 /** W^T for a float32 matrix, or null (use tf.transpose). */
 export function transposeSmall(w: tf.Tensor): tf.Tensor2D | null {
-  if (w.rank !== 2 || w.dtype !== "float32" || !ready(transposeKernel)) return null;
+  if (w.rank !== 2 || w.dtype !== "float32" || !ready(transposeKernel, "small")) return null;
   return tf.engine().runKernel(transposeKernel.kernelName, { x: w }, {}) as tf.Tensor2D;
 }
 
 /** [W_1, W_2, W_1^T, W_2^T] for W = [W_1; W_2] ([2h, c], float32), or null (use tf.slice and tf.transpose). */
 export function splitHalves(w: tf.Tensor): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] | null {
-  if (w.rank !== 2 || w.shape[0]! % 2 !== 0 || w.dtype !== "float32" || !ready(splitKernel)) return null;
+  if (w.rank !== 2 || w.shape[0]! % 2 !== 0 || w.dtype !== "float32" || !ready(splitKernel, "small")) return null;
   return tf.engine().runKernel(splitKernel.kernelName, { x: w }, {}) as unknown as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 }
 
 /** True when both kernels run here. */
 export function smallMatrixKernelsReady(): boolean {
-  return ready(transposeKernel) && ready(splitKernel);
+  return ready(transposeKernel, "small") && ready(splitKernel, "small");
 }

@@ -20,7 +20,7 @@
  * Sums run in row order, so results differ from the tf-op path only by float rounding (tested).
  */
 import * as tf from "@tensorflow/tfjs";
-import { I32, V128, instantiateOnBackend, loopWhile, moduleBytes, op, type Code, type KernelFn, type WasmBackendLike } from "./asm";
+import { I32, V128, heapOffset, instantiateOnBackend, loopWhile, moduleBytes, op, type Code, type KernelFn, type WasmBackendLike } from "./asm";
 
 export const WEIGHT_GRAD_KERNEL = "RecsysWeightGrad";
 
@@ -89,6 +89,8 @@ function kernelFor(backend: WasmBackendLike, m: number, n: number, ones: boolean
   return k;
 }
 
+export const SPLIT_WEIGHT_GRAD_KERNEL = "RecsysSplitWeightGrad";
+
 function register(): void {
   if (registered) return;
   registered = true;
@@ -101,13 +103,32 @@ function register(): void {
       const ones = Boolean((attrs as { ones?: boolean }).ones);
       const [rows, m] = a!.shape as [number, number];
       const n = dz!.shape[1]!;
-      const fn = kernelFor(b, m, n, ones) as KernelFn;
       const out = b.makeOutput([m + (ones ? 1 : 0), n], "float32");
-      const ptr = (t: { dataId: object }) => b.dataIdMap.get(t.dataId).memoryOffset;
-      fn(ptr(a!), ptr(dz!), ptr(out), rows);
+      (kernelFor(b, m, n, ones) as KernelFn)(heapOffset(b, a!), heapOffset(b, dz!), heapOffset(b, out), rows);
       return out;
     },
   });
+  tf.registerKernel({
+    kernelName: SPLIT_WEIGHT_GRAD_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackendLike;
+      const { a1, dz1, a2, dz2 } = inputs as Record<string, tf.TensorInfo>;
+      const m = a1!.shape[1]!;
+      const n = dz1!.shape[1]!;
+      const out = b.makeOutput([2 * m + 1, n], "float32");
+      (kernelFor(b, m, n, false) as KernelFn)(heapOffset(b, a1!), heapOffset(b, dz1!), heapOffset(b, out), a1!.shape[0]!);
+      // The second group writes its m rows after the first's, and the bias row after them.
+      (kernelFor(b, m, n, true) as KernelFn)(heapOffset(b, a2!), heapOffset(b, dz2!), heapOffset(b, out) + 4 * m * n, a2!.shape[0]!);
+      return out;
+    },
+  });
+}
+
+/** True when the kernel for [rows, m]^T [rows, n] (with or without the ones row) runs on the active backend. */
+function kernelReady(m: number, n: number, ones: boolean): boolean {
+  if (disabled || tf.getBackend() !== "wasm" || n % 4 !== 0) return false;
+  return typeof kernelFor(tf.backend() as unknown as WasmBackendLike, m, n, ones) !== "string";
 }
 
 /** Turn the kernel off (true) or back on, e.g. to compare with the tf-op path. Returns the previous setting. */
@@ -122,38 +143,10 @@ export function disableWeightGradKernel(off: boolean): boolean {
  * then uses tf ops). a: [rows, m], dz: [rows, n].
  */
 export function weightGradient(a: tf.Tensor2D, dz: tf.Tensor2D, ones: boolean): tf.Tensor2D | null {
-  if (disabled || tf.getBackend() !== "wasm") return null;
   const [rows, m] = a.shape;
-  const n = dz.shape[1];
-  if (dz.shape[0] !== rows || n % 4 !== 0 || a.dtype !== "float32" || dz.dtype !== "float32") return null;
-  const k = kernelFor(tf.backend() as unknown as WasmBackendLike, m, n, ones);
-  if (typeof k === "string") return null;
+  if (dz.shape[0] !== rows || a.dtype !== "float32" || dz.dtype !== "float32" || !kernelReady(m, dz.shape[1], ones)) return null;
   register();
   return tf.engine().runKernel(WEIGHT_GRAD_KERNEL, { a, dz }, { ones } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
-}
-
-export const SPLIT_WEIGHT_GRAD_KERNEL = "RecsysSplitWeightGrad";
-let splitRegistered = false;
-
-function registerSplit(): void {
-  if (splitRegistered) return;
-  splitRegistered = true;
-  tf.registerKernel({
-    kernelName: SPLIT_WEIGHT_GRAD_KERNEL,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as unknown as WasmBackendLike;
-      const { a1, dz1, a2, dz2 } = inputs as Record<string, tf.TensorInfo>;
-      const m = a1!.shape[1]!;
-      const n = dz1!.shape[1]!;
-      const out = b.makeOutput([2 * m + 1, n], "float32");
-      const ptr = (t: { dataId: object }) => b.dataIdMap.get(t.dataId).memoryOffset;
-      (kernelFor(b, m, n, false) as KernelFn)(ptr(a1!), ptr(dz1!), ptr(out), a1!.shape[0]!);
-      // The second group writes its m rows after the first's, and the bias row after them.
-      (kernelFor(b, m, n, true) as KernelFn)(ptr(a2!), ptr(dz2!), ptr(out) + 4 * m * n, a2!.shape[0]!);
-      return out;
-    },
-  });
 }
 
 /**
@@ -168,13 +161,11 @@ export function splitWeightGradient(a1: tf.Tensor2D, dz1: tf.Tensor2D, a2: tf.Te
   const n = dz1.shape[1];
   const shapesAgree = a2.shape[1] === m && dz2.shape[1] === n && dz1.shape[0] === a1.shape[0] && dz2.shape[0] === a2.shape[0];
   if (!shapesAgree || [a1, dz1, a2, dz2].some((t) => t.dtype !== "float32") || !splitWeightGradReady(m, n)) return null;
-  registerSplit();
+  register();
   return tf.engine().runKernel(SPLIT_WEIGHT_GRAD_KERNEL, { a1, dz1, a2, dz2 }) as tf.Tensor2D;
 }
 
 /** True when splitWeightGradient runs here for inputs of m and outputs of n. */
 export function splitWeightGradReady(m: number, n: number): boolean {
-  if (disabled || tf.getBackend() !== "wasm" || n % 4 !== 0) return false;
-  const backend = tf.backend() as unknown as WasmBackendLike;
-  return typeof kernelFor(backend, m, n, false) !== "string" && typeof kernelFor(backend, m, n, true) !== "string";
+  return kernelReady(m, n, false) && kernelReady(m, n, true);
 }
