@@ -390,7 +390,7 @@ async function main(): Promise<void> {
           best: summarise(comparison, round),
         },
         ml100kThreads: small,
-        uptime: os.loadavg().map(round),
+        loadAverage: os.loadavg().map(round),
       },
       null,
       2,

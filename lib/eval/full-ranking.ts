@@ -88,6 +88,11 @@ export async function evaluateFullRanking(model: Recommender, test: Interactions
   if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1)) {
     throw new Error(`evaluateFullRanking: threads must be a positive integer or "auto", got ${threads}`);
   }
+  const blockSize = options.blockSize;
+  // Checked here for both paths (the kernel's threads would loop forever on a block size of 0).
+  if (blockSize !== undefined && !(Number.isInteger(blockSize) && blockSize >= 1)) {
+    throw new Error(`evaluateFullRanking: blockSize must be a positive integer, got ${blockSize}`);
+  }
   if (options.kernel && !rankKernelAvailable()) {
     throw new Error("evaluateFullRanking: kernel: true, but this JavaScript engine lacks WebAssembly SIMD or SharedArrayBuffer; leave kernel unset");
   }
@@ -97,9 +102,9 @@ export async function evaluateFullRanking(model: Recommender, test: Interactions
     const factors = checkFactors(model, model.factors!());
     const t = threads === "auto" ? autoThreads(n, numItems, factors.dim) : threads;
     const run = { factors, numUsers, numItems, cases: users, relevant, masked, popularity, k, threads: t, userIds: test.userIds };
-    result = { ...(await rankWithKernel({ ...run, blockSize: options.blockSize, crashForTest: options.crashWorkerForTest })), threads: t };
+    result = { ...(await rankWithKernel({ ...run, blockSize, crashForTest: options.crashWorkerForTest })), threads: t };
   } else {
-    result = { ...(await rankSequential(model, users, relevant, masked, popularity, k, test.userIds, options.blockSize, scoring)), threads: 1 };
+    result = { ...(await rankSequential(model, users, relevant, masked, popularity, k, test.userIds, blockSize, scoring)), threads: 1 };
   }
   const { perUser, lists } = result;
   return {

@@ -129,7 +129,6 @@ export function rankViews(buffer: ArrayBufferLike, L: RankLayout, s: RankSpec) {
   };
 }
 
-export type RankViews = ReturnType<typeof rankViews>;
 
 /** A plain (unshared) copy of the per-user values, for the report. */
 export function copyPerUser(p: PerUserValues): PerUserValues {

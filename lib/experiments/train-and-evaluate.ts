@@ -117,7 +117,11 @@ export interface TrainRunOptions<M extends TrainableRecommender = Model> {
    * validation only, so its candidates never see the test set; `test` is then empty).
    */
   test?: boolean;
-  /** Threads training data-parallel (see fit's `workers`). Default 1. Not recorded with the run: it changes speed, not the model (beyond float rounding). */
+  /**
+   * Threads training data-parallel (see fit's `workers`). Default 1. Not recorded with the run: without dropout it
+   * changes speed, not the model (beyond float rounding); with dropout each replica draws its own masks, so the run
+   * is statistically alike but not equal to one worker's.
+   */
   workers?: WorkersOption;
 }
 

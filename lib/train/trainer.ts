@@ -190,9 +190,6 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
   if (workersOption !== 1 && !(model instanceof Model)) {
     throw new Error(`fit: workers ${JSON.stringify(workersOption)} needs a kit model (MF, NCF, AutodiffModel, TwoTower or a Model subclass saveModel can rebuild); ${model.name} is not one. Use workers: 1`);
   }
-  if (workersOption !== 1 && model instanceof LayersRecommender && model.customInputs) {
-    throw new Error(`fit: workers ${JSON.stringify(workersOption)} rebuilds the model in each worker thread from its saved form, which cannot hold the custom \`inputs\` function of ${model.name}; use workers: 1`);
-  }
   if (typeof workersOption === "number" && workersOption > 1 && model.loss?.inBatch) {
     throw new Error(`fit: workers ${workersOption} cannot split a batch for loss '${model.loss.name}': its value depends on the whole batch (in-batch softmax); use workers: 1`);
   }
@@ -313,6 +310,10 @@ export async function fit(model: TrainableRecommender, source: BatchSource | Bat
 
 /** The replicas, with fit's name on their errors. */
 async function startWorkers(model: Model, workers: number, options: FitOptions): Promise<DataParallel> {
+  // Only when workers really start ("auto" may pick 1): replicas are rebuilt from the saved form, which holds no functions.
+  if (model instanceof LayersRecommender && model.customInputs) {
+    throw new Error(`fit: workers ${workers} rebuilds the model in each worker thread from its saved form, which cannot hold the custom \`inputs\` function of ${model.name}; use workers: 1`);
+  }
   try {
     return await DataParallel.start(model, workers, { modules: options.workerModules, failAtStep: options.workerFailAtStep });
   } catch (err) {

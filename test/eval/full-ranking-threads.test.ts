@@ -120,6 +120,12 @@ test("threads: validated; 'auto' picks 1 for small evaluations; models without f
   await initBackend({ backend: "wasm" });
   const w = world(7, 30, 20, 4);
   await assert.rejects(evaluateFullRanking(w.model, w.test, { train: w.train, threads: 0 }), /threads must be a positive integer or "auto", got 0/);
+  // blockSize is checked for the kernel path as for the tf path (a 0 used to spin the kernel's threads forever).
+  for (const kernel of [true, false]) {
+    for (const blockSize of [0, -4, 2.5]) {
+      await assert.rejects(evaluateFullRanking(w.model, w.test, { train: w.train, kernel, blockSize }), new RegExp(`evaluateFullRanking: blockSize must be a positive integer, got ${blockSize}`));
+    }
+  }
   assert.equal((await evaluateFullRanking(w.model, w.test, { train: w.train })).threads, 1);
   const rows = new Float32Array(30 * 20);
   for (let u = 0; u < 30; u++) rows.set(await w.model.scoreAll(Int32Array.of(u)), u * 20);
@@ -206,10 +212,8 @@ test("the pool never keeps a process alive, and its worker runs from sources (ts
   evaluateInChild(path.join(ROOT, "lib"), process.execArgv);
 });
 
-test(
-  "the worker entry runs from the compiled dist/ too",
-  { skip: !existsSync(path.join(ROOT, "dist", "eval", "rank-worker.js")) && "dist/ is not built (npm run build)" },
-  () => {
-    evaluateInChild(path.join(ROOT, "dist"), []);
-  },
-);
+// npm test builds dist/ first (the CLI tests need it too): a missing build fails here rather than skipping.
+test("the worker entry runs from the compiled dist/ too", () => {
+  assert.ok(existsSync(path.join(ROOT, "dist", "eval", "rank-worker.js")), "dist/ is not built: run npm run build (npm test does)");
+  evaluateInChild(path.join(ROOT, "dist"), []);
+});
